@@ -1,0 +1,242 @@
+//! The command line: `serve` (the default), `migrate`, `agency create` and `demo`.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::auth::password;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::agencies::{self, DEFAULT_SUB_ACCOUNT_LIMIT, NewAgency};
+use crate::db::sub_accounts::{self, NewSubAccount};
+use crate::db::{self, ActionError};
+use crate::domain::{AgencyName, Email, Password, SubAccountName, TaskCount};
+use crate::startup::Application;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "subaccounts",
+    version,
+    about = "Share an agency plan's pool of tasks among its sub-accounts.",
+    after_help = "Configuration comes from environment variables; see the README for the list."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web dashboard (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage agencies.
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Create a demo agency with a few sub-accounts and print how to sign in.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyCommand {
+    /// Create an agency and its owner's login.
+    Create {
+        /// Agency name, 1 to 100 characters.
+        #[arg(long)]
+        name: String,
+        /// The owner's email address, used to sign in.
+        #[arg(long)]
+        owner_email: String,
+        /// The plan's task limit per billing period.
+        #[arg(long)]
+        tasks: String,
+        /// How many sub-accounts the plan allows.
+        #[arg(long, default_value_t = DEFAULT_SUB_ACCOUNT_LIMIT, value_parser = clap::value_parser!(i32).range(1..=100))]
+        sub_account_limit: i32,
+        /// Read the owner's password from standard input (required, so it stays out of the shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(&config.log_filter)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            db::connect(&config.database_url, 1)?;
+            println!(
+                "The {} database is up to date.",
+                db::Backend::of_url(&config.database_url).name()
+            );
+            Ok(())
+        }
+        Command::Agency {
+            command:
+                AgencyCommand::Create {
+                    name,
+                    owner_email,
+                    tasks,
+                    sub_account_limit,
+                    password_stdin: _,
+                },
+        } => create_agency(&config, &name, &owner_email, &tasks, sub_account_limit),
+        Command::Demo => demo(&config),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(config, Arc::new(SystemClock)).await?;
+        application
+            .run_until_stopped()
+            .await
+            .context("the server failed")
+    })
+}
+
+/// Reads a password from standard input, without the final line break.
+fn read_password_from_stdin() -> anyhow::Result<Password> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("could not read the password from standard input")?;
+    let line = input.strip_suffix('\n').unwrap_or(&input);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Password::parse(line).map_err(|error| anyhow::anyhow!("invalid password: {}", error.message))
+}
+
+fn create_agency(
+    config: &Config,
+    name: &str,
+    owner_email: &str,
+    tasks: &str,
+    limit: i32,
+) -> anyhow::Result<()> {
+    let invalid = |error: crate::domain::FieldError| anyhow::anyhow!("{}", error.message);
+    let name = AgencyName::parse(name).map_err(invalid)?;
+    let email = Email::parse_field("owner_email", owner_email).map_err(invalid)?;
+    let total_tasks = TaskCount::parse_field("tasks", tasks).map_err(invalid)?;
+    let owner_password = read_password_from_stdin()?;
+
+    let pool = db::connect(&config.database_url, 1)?;
+    let mut connection = pool.get()?;
+    let password_hash = password::hash(&owner_password, config.bcrypt_cost)?;
+    let agency = NewAgency {
+        name: &name,
+        total_tasks,
+        sub_account_limit: limit,
+        owner_email: &email,
+        owner_password_hash: &password_hash,
+    };
+    let (agency_id, _) =
+        agencies::create(&mut connection, &agency, SystemClock.now()).map_err(action_error)?;
+    println!(
+        "Created agency “{}” (id {agency_id}) with owner {}. Sign in at {}/login",
+        name.as_str(),
+        email.as_str(),
+        config.public_url()
+    );
+    Ok(())
+}
+
+fn action_error(error: ActionError) -> anyhow::Error {
+    match error {
+        ActionError::Conflict(error) => anyhow::anyhow!("{}", error.message),
+        ActionError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .into_first()
+                .map(|error| error.message)
+                .unwrap_or_default()
+        ),
+        ActionError::NotFound => anyhow::anyhow!("not found"),
+        ActionError::Database(error) => anyhow::Error::new(error).context("database query failed"),
+    }
+}
+
+const DEMO_OWNER: &str = "owner@demo.example";
+
+/// Sub-accounts of the demo agency: name, member email, allocation, consumed, active.
+const DEMO_SUB_ACCOUNTS: &[(&str, &str, i64, i64, bool)] = &[
+    ("Acme Corp", "acme@demo.example", 3_000, 1_250, true),
+    ("Globex", "globex@demo.example", 2_000, 1_900, true),
+    ("Initech", "initech@demo.example", 1_500, 400, false),
+];
+
+fn demo(config: &Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url, 1)?;
+    let mut connection = pool.get()?;
+    let now = SystemClock.now();
+    let demo_password = crate::auth::session::random_token()[..16].to_owned();
+    let demo_password =
+        Password::parse(&demo_password).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    let password_hash = password::hash(&demo_password, config.bcrypt_cost)?;
+
+    let owner_email =
+        Email::parse(DEMO_OWNER).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    let agency = NewAgency {
+        name: &AgencyName::parse("Demo Agency")
+            .map_err(|error| anyhow::anyhow!("{}", error.message))?,
+        total_tasks: TaskCount::new(10_000).context("demo task total is out of range")?,
+        sub_account_limit: DEFAULT_SUB_ACCOUNT_LIMIT,
+        owner_email: &owner_email,
+        owner_password_hash: &password_hash,
+    };
+    let (agency_id, _) = match agencies::create(&mut connection, &agency, now) {
+        Err(ActionError::Conflict(_)) => bail!(
+            "the demo agency already exists; sign in as {DEMO_OWNER} with the password printed when it was created, or use a fresh database"
+        ),
+        other => other.map_err(action_error)?,
+    };
+    agencies::consume_main(&mut connection, agency_id, 800).map_err(action_error)?;
+    for (name, email, allocated, consumed, active) in DEMO_SUB_ACCOUNTS {
+        let name =
+            SubAccountName::parse(name).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+        let email = Email::parse(email).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+        let new = NewSubAccount {
+            name: &name,
+            email: &email,
+            password_hash: &password_hash,
+            tasks: TaskCount::new(*allocated).context("demo allocation is out of range")?,
+        };
+        let (id, _) = sub_accounts::add(&mut connection, agency_id, DEMO_OWNER, &new, now)
+            .map_err(action_error)?;
+        sub_accounts::consume(&mut connection, id, *consumed)?;
+        if !active {
+            sub_accounts::set_active(&mut connection, agency_id, id, false, DEMO_OWNER, now)
+                .map_err(action_error)?;
+        }
+    }
+    println!(
+        "Created the demo agency. Start the dashboard with `subaccounts serve`, then sign in at {}/login",
+        config.public_url()
+    );
+    println!();
+    println!("  owner:   {DEMO_OWNER}");
+    for (_, email, ..) in DEMO_SUB_ACCOUNTS {
+        println!("  member:  {email}");
+    }
+    println!("  password for all of them: {}", demo_password.expose());
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! Database access: one Diesel code path over SQLite and PostgreSQL.
+//!
+//! [`DbConnection`] is a Diesel `MultiConnection` over both backends; which one
+//! a URL picks is decided by [`Backend::of_url`]. Connections come from an r2d2
+//! pool whose manager sets the SQLite pragmas on every new connection. The
+//! functions in the submodules take `&mut DbConnection` and return
+//! `QueryResult`, so "not found" and "failed" stay apart; callers run them
+//! inside `web::block` because every call blocks.
+
+pub mod activity;
+pub mod agencies;
+pub mod schema;
+pub mod setup;
+pub mod sub_accounts;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::domain::{AgencyId, FieldError, FieldErrors};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite connection waits for another writer before failing with
+/// "database is locked", in milliseconds.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Key of the PostgreSQL advisory lock that serialises migrations when several
+/// instances start at once. Any constant works as long as it does not change.
+const MIGRATION_LOCK_KEY: i64 = 0x5375_6261_6363_7473;
+
+/// A connection to either backend; every query in this crate runs on it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// The database engine behind a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks PostgreSQL for `postgres://` and `postgresql://` URLs and SQLite for anything else.
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// Strips an optional `sqlite://` scheme from a SQLite URL, leaving the file path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Opens connections for the pool. Unlike Diesel's derived `establish`, it
+/// picks the backend from the URL first, so a failed connection reports the
+/// backend's own error instead of the last one tried.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("could not connect to the database: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("database query failed: {0}")]
+    Query(#[from] DieselError),
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            backend: Backend::of_url(url),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn establish(&self) -> Result<DbConnection, ConnectError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConnection::Postgres(PgConnection::establish(&self.url)?)),
+            Backend::Sqlite => {
+                let mut connection = SqliteConnection::establish(sqlite_path(&self.url))?;
+                // busy_timeout comes first so that switching to WAL also waits for other writers.
+                connection.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), ConnectError> {
+        connection
+            .batch_execute("SELECT 1")
+            .map_err(ConnectError::from)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                connection,
+            )
+    }
+}
+
+/// Creates the SQLite file's folder if needed, checks that the database is
+/// reachable, runs pending migrations and returns a pool of `size` connections.
+pub fn connect(url: &str, size: u32) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager::new(url);
+    let backend = manager.backend();
+    if backend == Backend::Sqlite {
+        let path = Path::new(sqlite_path(url));
+        if let Some(folder) = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder).with_context(|| {
+                format!("could not create the database folder {}", folder.display())
+            })?;
+        }
+    }
+
+    // One direct connection first: r2d2 would only report a timeout.
+    let mut connection = manager
+        .establish()
+        .with_context(|| format!("could not open the {} database", backend.name()))?;
+    run_migrations(&mut connection)?;
+    drop(connection);
+
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .context("could not fill the database connection pool")
+}
+
+/// Applies the migrations that have not run yet. On PostgreSQL an advisory lock
+/// makes instances that start together apply them one at a time.
+pub fn run_migrations(connection: &mut DbConnection) -> anyhow::Result<()> {
+    let applied = match connection {
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.len()),
+        DbConnection::Postgres(postgres) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(postgres)?;
+            let applied = postgres
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(postgres)?;
+            applied
+        }
+    }
+    .map_err(|error| anyhow::anyhow!("database migration failed: {error}"))?;
+    if applied > 0 {
+        tracing::info!(count = applied, "applied database migrations");
+    }
+    Ok(())
+}
+
+/// Which lock a write transaction takes before it reads anything.
+#[derive(Debug, Clone, Copy)]
+pub enum Lock {
+    /// The whole database: SQLite's write lock, or on PostgreSQL no row lock
+    /// (for writes whose conflicts a unique index catches).
+    Database,
+    /// One agency's data. SQLite has only the database-wide write lock; on
+    /// PostgreSQL this locks the agency's row, and every change to the agency's
+    /// sub-accounts takes that lock first, so the changes run one at a time.
+    Agency(AgencyId),
+}
+
+/// Runs `body` in a transaction that holds `lock` from its first statement, so
+/// what `body` reads cannot change before it writes. SQLite starts the
+/// transaction with `BEGIN IMMEDIATE`; PostgreSQL locks the agency row with
+/// `SELECT … FOR UPDATE`. A missing agency is `Err(NotFound)`.
+pub fn write_transaction<T, E>(
+    connection: &mut DbConnection,
+    lock: Lock,
+    body: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DieselError>,
+{
+    match connection {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(postgres) => AnsiTransactionManager::begin_transaction(postgres)?,
+    }
+    finish_transaction(connection, |connection| {
+        lock_rows(connection, lock)?;
+        body(connection)
+    })
+}
+
+/// Runs `body` in a read-only transaction that sees one snapshot of the data,
+/// so figures computed from several queries agree with each other.
+pub fn read_transaction<T, E>(
+    connection: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DieselError>,
+{
+    match connection {
+        // A deferred SQLite transaction in WAL mode reads from one snapshot.
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction(sqlite)?,
+        DbConnection::Postgres(postgres) => AnsiTransactionManager::begin_transaction_sql(
+            postgres,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+    }
+    finish_transaction(connection, body)
+}
+
+/// Runs `body` inside the transaction the caller began, then commits it on
+/// success or rolls it back on error.
+fn finish_transaction<T, E>(
+    connection: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DieselError>,
+{
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match body(connection) {
+        Ok(value) => {
+            Manager::commit_transaction(connection)?;
+            Ok(value)
+        }
+        Err(error) => {
+            Manager::rollback_transaction(connection)?;
+            Err(error)
+        }
+    }
+}
+
+fn lock_rows(connection: &mut DbConnection, lock: Lock) -> QueryResult<()> {
+    let Lock::Agency(agency_id) = lock else {
+        return Ok(());
+    };
+    let locked_rows = match connection {
+        DbConnection::Postgres(postgres) => {
+            diesel::sql_query("SELECT id FROM agencies WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(agency_id.0)
+                .execute(postgres)?
+        }
+        // BEGIN IMMEDIATE already holds the database's write lock; this only checks that the agency exists.
+        DbConnection::Sqlite(_) => schema::agencies::table
+            .filter(schema::agencies::id.eq(agency_id))
+            .count()
+            .get_result::<i64>(connection)? as usize,
+    };
+    if locked_rows == 1 {
+        Ok(())
+    } else {
+        Err(DieselError::NotFound)
+    }
+}
+
+/// Why a change to an agency was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The agency or sub-account does not exist, or belongs to another agency.
+    #[error("not found")]
+    NotFound,
+    /// The change breaks a rule of the task pool; the message names the field
+    /// and the allowed values. Nothing was stored.
+    #[error("{0}")]
+    Conflict(FieldError),
+    /// The input does not parse; each message names its field. Nothing was stored.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("database query failed")]
+    Database(#[source] DieselError),
+}
+
+impl From<DieselError> for ActionError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::NotFound,
+            other => Self::Database(other),
+        }
+    }
+}
+
+impl ActionError {
+    /// Maps a unique-index violation on insert to the "email already used"
+    /// conflict on `field`: the losing side of two inserts racing for one email.
+    pub fn or_email_taken(error: DieselError, field: &'static str) -> Self {
+        if is_unique_violation(&error) {
+            agencies::email_taken(field)
+        } else {
+            error.into()
+        }
+    }
+}
+
+/// True when `error` comes from a unique index.
+pub fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Pings the database through the pool: the health check's only database work.
+pub fn ping(connection: &mut DbConnection) -> QueryResult<()> {
+    connection.batch_execute("SELECT 1")
+}

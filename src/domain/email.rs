@@ -1,0 +1,114 @@
+use super::FieldError;
+
+const MAX_EMAIL_BYTES: usize = 254;
+const MAX_LOCAL_PART_BYTES: usize = 64;
+
+/// An email address used as a login: trimmed, checked for the usual shape
+/// (`local@domain.tld`), and compared ignoring letter case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses the value of the form field `field`.
+    pub fn parse_field(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        let email = input.trim();
+        let invalid = |reason: &str| {
+            Err(FieldError::new(
+                field,
+                format!("Enter a valid email address such as name@example.com; {reason}."),
+            ))
+        };
+        if email.is_empty() {
+            return Err(FieldError::new(field, "Email is required."));
+        }
+        if email.len() > MAX_EMAIL_BYTES {
+            return invalid("this one is longer than 254 characters");
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("it must not contain spaces");
+        }
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return invalid("the @ is missing");
+        };
+        if local.is_empty() || local.len() > MAX_LOCAL_PART_BYTES || local.contains('@') {
+            return invalid("the part before the @ is missing or too long");
+        }
+        if local.chars().any(|c| "<>()[]\\,;:\"".contains(c)) {
+            return invalid("the part before the @ contains a character that is not allowed");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let valid_label = |label: &&str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(valid_label) {
+            return invalid("the domain after the @ is not valid");
+        }
+        Ok(Self(email.to_owned()))
+    }
+
+    /// Parses the form field `email`.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        Self::parse_field("email", input)
+    }
+
+    /// The address as the user typed it, trimmed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address in lower case: the key under which it is unique.
+    pub fn key(&self) -> String {
+        key_of(&self.0)
+    }
+}
+
+/// Returns the lower-case form of an address, used for case-insensitive lookups.
+pub fn key_of(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_valid_forms() {
+        for email in [
+            "a@example.com",
+            "first.last+tag@sub.example.co.uk",
+            "ünï@exämple.de",
+        ] {
+            assert!(Email::parse(email).is_ok(), "{email} should be valid");
+        }
+    }
+
+    #[test]
+    fn email_invalid_forms() {
+        for email in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@-x.com",
+            "a@x..com",
+            "a<b>@x.com",
+        ] {
+            let error = Email::parse(email).unwrap_err();
+            assert_eq!(error.field, "email", "{email}");
+        }
+    }
+
+    #[test]
+    fn email_key_ignores_case() {
+        let email = Email::parse("  Owner@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "Owner@Example.COM");
+        assert_eq!(email.key(), "owner@example.com");
+    }
+}

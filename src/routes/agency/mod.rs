@@ -1,0 +1,130 @@
+//! The owner's Accounts > Agency page and its actions on sub-accounts.
+//!
+//! Every action answers htmx requests with fragments (the changed row or form,
+//! plus out-of-band figures, add button, empty-state note and activity) and
+//! plain form posts with a 303 redirect back to the page, or with the whole
+//! page and the message at the field when the input was rejected.
+
+mod actions;
+mod pages;
+pub mod view;
+
+use actix_session::Session;
+use actix_web::web;
+use askama::Template;
+
+use crate::auth::{Owner, session};
+use crate::domain::{Role, SubAccountId};
+use crate::error::AppError;
+use crate::render::{Layout, NavUser};
+use view::{AddFormView, AgencyView, DeleteView, RowView};
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/accounts/agency", web::get().to(pages::agency))
+        .route(
+            "/accounts/agency/sub-accounts/new",
+            web::get().to(pages::add_form),
+        )
+        .route(
+            "/accounts/agency/sub-accounts",
+            web::post().to(actions::add),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}/tasks",
+            web::post().to(actions::update_tasks),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}/deactivate",
+            web::post().to(actions::deactivate),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}/activate",
+            web::post().to(actions::activate),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}/delete",
+            web::get().to(pages::confirm_delete),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}/delete",
+            web::post().to(actions::delete),
+        )
+        .route(
+            "/accounts/agency/sub-accounts/{id}",
+            web::delete().to(actions::delete),
+        );
+}
+
+/// The whole Agency page, optionally with the add form or the delete confirmation open.
+#[derive(Template)]
+#[template(path = "agency/page.html")]
+struct AgencyPage {
+    layout: Layout,
+    view: AgencyView,
+    add_form: Option<AddFormView>,
+    delete: Option<DeleteView>,
+    flash: Option<String>,
+}
+
+/// htmx response to a row action.
+#[derive(Template)]
+#[template(path = "agency/row_response.html")]
+struct RowResponse {
+    layout: Layout,
+    row: RowView,
+    summary: Option<AgencyView>,
+    flash: Option<String>,
+}
+
+/// htmx response to the add form.
+#[derive(Template)]
+#[template(path = "agency/add_response.html")]
+struct AddResponse {
+    layout: Layout,
+    form: Option<AddFormView>,
+    summary: Option<AgencyView>,
+    new_row: Option<RowView>,
+    flash: Option<String>,
+}
+
+/// htmx response to a delete.
+#[derive(Template)]
+#[template(path = "agency/delete_response.html")]
+struct DeleteResponse {
+    deleted_id: SubAccountId,
+    view: AgencyView,
+    flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "agency/add_form_fragment.html")]
+struct AddFormFragment {
+    layout: Layout,
+    form: AddFormView,
+}
+
+#[derive(Template)]
+#[template(path = "agency/delete_dialog_fragment.html")]
+struct DeleteDialogFragment {
+    layout: Layout,
+    dialog: DeleteView,
+}
+
+fn owner_layout(session: &Session, owner: &Owner) -> Result<Layout, AppError> {
+    Ok(Layout {
+        csrf_token: session::csrf_token(session)?,
+        user: Some(NavUser {
+            email: owner.email.clone(),
+            role: Role::Owner,
+        }),
+    })
+}
+
+/// Parses the `{id}` of a sub-account path. A malformed id is as unknown as a
+/// missing one.
+fn sub_account_id(raw: &str) -> Result<SubAccountId, AppError> {
+    raw.parse::<i64>()
+        .map(SubAccountId)
+        .map_err(|_| AppError::NotFound)
+}

@@ -1,0 +1,241 @@
+//! What the Agency page's templates show, computed from an [`Overview`].
+
+use crate::db::activity::{Action, Entry};
+use crate::db::sub_accounts::{Listing, Overview};
+use crate::domain::{Figures, SubAccountId};
+use crate::format::{iso_utc, readable_utc, thousands};
+
+/// The whole Agency page, minus the forms.
+#[derive(Debug, Clone)]
+pub struct AgencyView {
+    pub agency_name: String,
+    pub figures: FiguresView,
+    pub rows: Vec<RowView>,
+    pub activity: Vec<ActivityView>,
+}
+
+impl AgencyView {
+    pub fn new(overview: &Overview) -> Self {
+        Self {
+            agency_name: overview.agency.name.clone(),
+            figures: FiguresView::new(&overview.figures()),
+            rows: overview.sub_accounts.iter().map(RowView::new).collect(),
+            activity: overview.activity.iter().map(ActivityView::new).collect(),
+        }
+    }
+
+    pub fn row(&self, id: SubAccountId) -> Option<&RowView> {
+        self.rows.iter().find(|row| row.id == id)
+    }
+
+    /// Shows `message` next to the row's task field, keeping what the user typed.
+    pub fn reject_row(&mut self, id: SubAccountId, message: String, typed_tasks: &str) {
+        if let Some(row) = self.rows.iter_mut().find(|row| row.id == id) {
+            row.error = Some(message);
+            row.tasks_value = typed_tasks.to_owned();
+        }
+    }
+}
+
+/// The figures at the top of the page, formatted.
+#[derive(Debug, Clone)]
+pub struct FiguresView {
+    pub total_tasks: String,
+    pub consumed: String,
+    pub remaining: String,
+    pub allocated: String,
+    pub unallocated: String,
+    pub count: i64,
+    pub limit: i64,
+    pub active: i64,
+    pub inactive: i64,
+    pub limit_reached: bool,
+}
+
+impl FiguresView {
+    pub fn new(figures: &Figures) -> Self {
+        Self {
+            total_tasks: thousands(figures.total_tasks),
+            consumed: thousands(figures.consumed),
+            remaining: thousands(figures.remaining),
+            allocated: thousands(figures.allocated),
+            unallocated: thousands(figures.unallocated),
+            count: figures.sub_accounts,
+            limit: figures.sub_account_limit,
+            active: figures.active,
+            inactive: figures.inactive,
+            limit_reached: figures.limit_reached(),
+        }
+    }
+}
+
+/// One row of the sub-account table.
+#[derive(Debug, Clone)]
+pub struct RowView {
+    pub id: SubAccountId,
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+    pub allocated: String,
+    pub consumed: String,
+    pub remaining: String,
+    /// `max` of the usage meter: the allocation, or 1 when nothing is
+    /// allocated, because a meter needs a range.
+    pub meter_max: i64,
+    pub meter_value: i64,
+    /// 75% and 90% of the allocation, where the meter changes colour.
+    pub meter_low: i64,
+    pub meter_high: i64,
+    pub percent_used: i64,
+    /// The value in the row's Tasks field: the allocation, or what the user
+    /// typed when it was rejected.
+    pub tasks_value: String,
+    pub error: Option<String>,
+}
+
+impl RowView {
+    pub fn new(listing: &Listing) -> Self {
+        let sub_account = &listing.sub_account;
+        let meter_max = sub_account.allocated.max(1);
+        Self {
+            id: sub_account.id,
+            name: sub_account.name.clone(),
+            email: listing.email.clone(),
+            active: sub_account.active,
+            allocated: thousands(sub_account.allocated),
+            consumed: thousands(sub_account.consumed),
+            remaining: thousands(sub_account.remaining()),
+            meter_max,
+            meter_value: sub_account.consumed,
+            meter_low: meter_max * 3 / 4,
+            meter_high: meter_max * 9 / 10,
+            percent_used: sub_account.consumed * 100 / meter_max,
+            tasks_value: sub_account.allocated.to_string(),
+            error: None,
+        }
+    }
+}
+
+/// One line of Recent activity.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    pub iso_time: String,
+    pub readable_time: String,
+    pub actor: String,
+    pub summary: String,
+}
+
+impl ActivityView {
+    pub fn new(entry: &Entry) -> Self {
+        Self {
+            iso_time: iso_utc(&entry.created_at),
+            readable_time: readable_utc(&entry.created_at),
+            actor: entry.actor_email.clone(),
+            summary: summarize(entry),
+        }
+    }
+}
+
+/// Formats a stored count for people, or returns it as stored if it is not a number.
+fn count(value: Option<&String>) -> String {
+    let value = value.map_or("", String::as_str);
+    value
+        .parse::<i64>()
+        .map_or_else(|_| value.to_owned(), thousands)
+}
+
+/// Describes an entry after its actor's name: "changed the tasks of “A” from 1,000 to 1,500".
+fn summarize(entry: &Entry) -> String {
+    let name = entry.sub_account_name.as_deref().unwrap_or("a sub-account");
+    let before = entry.value_before.as_ref();
+    let after = entry.value_after.as_ref();
+    match Action::parse(&entry.action) {
+        Some(Action::AgencyCreated) => format!("created the agency with {} tasks", count(after)),
+        Some(Action::SubAccountAdded) => format!("added “{name}” with {} tasks", count(after)),
+        Some(Action::TasksUpdated) => {
+            format!(
+                "changed the tasks of “{name}” from {} to {}",
+                count(before),
+                count(after)
+            )
+        }
+        Some(Action::Deactivated) => format!("deactivated “{name}” (active → inactive)"),
+        Some(Action::Activated) => format!("activated “{name}” (inactive → active)"),
+        Some(Action::Deleted) => {
+            let allocated = before
+                .and_then(|value| value.parse::<i64>().ok())
+                .unwrap_or(0);
+            let consumed = after
+                .and_then(|value| value.parse::<i64>().ok())
+                .unwrap_or(0);
+            format!(
+                "deleted “{name}”: {} unconsumed tasks returned to the pool, {} consumed tasks stay counted",
+                thousands(allocated - consumed),
+                thousands(consumed)
+            )
+        }
+        None => entry.action.clone(),
+    }
+}
+
+/// The add form's values and errors. The password is never sent back.
+#[derive(Debug, Clone, Default)]
+pub struct AddFormView {
+    pub name: String,
+    pub email: String,
+    pub tasks: String,
+    pub tasks_hint: String,
+    pub errors: crate::domain::FieldErrors,
+}
+
+impl AddFormView {
+    pub fn new(figures: &FiguresView) -> Self {
+        let mut form = Self {
+            tasks: "0".to_owned(),
+            ..Self::default()
+        };
+        form.set_hint(figures);
+        if figures.limit_reached {
+            form.errors.push(crate::domain::FieldError::new(
+                "form",
+                format!(
+                    "The plan's limit of {} sub-accounts is reached. Delete a sub-account before adding another.",
+                    figures.limit
+                ),
+            ));
+        }
+        form
+    }
+
+    pub fn set_hint(&mut self, figures: &FiguresView) {
+        self.tasks_hint = format!(
+            "How many of the {} unallocated tasks it may use. You can change this later.",
+            figures.unallocated
+        );
+    }
+}
+
+/// The delete confirmation for one sub-account.
+#[derive(Debug, Clone)]
+pub struct DeleteView {
+    pub id: SubAccountId,
+    pub name: String,
+    pub email: String,
+    pub returned: String,
+    pub consumed: String,
+    /// True when htmx shows it as a modal dialog; false on the page without JavaScript.
+    pub modal: bool,
+}
+
+impl DeleteView {
+    pub fn new(listing: &Listing, modal: bool) -> Self {
+        Self {
+            id: listing.sub_account.id,
+            name: listing.sub_account.name.clone(),
+            email: listing.email.clone(),
+            returned: thousands(listing.sub_account.remaining()),
+            consumed: thousands(listing.sub_account.consumed),
+            modal,
+        }
+    }
+}

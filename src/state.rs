@@ -1,0 +1,61 @@
+//! State shared by every request: the pool, the configuration and the clock.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::{self, CurrentUser, Identity, Owner};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{DbConnection, Pool};
+use crate::error::AppError;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Runs `body` with a pooled connection on the blocking thread pool: one
+    /// checkout and one hop for all of a request's queries.
+    pub async fn db<T, F>(&self, body: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut connection = pool.get().map_err(AppError::internal)?;
+            body(&mut connection)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Confirms `identity` and runs `body` as that user, on one connection.
+    pub async fn as_user<T, F>(&self, identity: Identity, body: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection, CurrentUser) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |connection| {
+            let user = auth::authenticate(connection, &identity)?;
+            body(connection, user)
+        })
+        .await
+    }
+
+    /// Confirms that `identity` is an agency owner and runs `body` as that owner.
+    pub async fn as_owner<T, F>(&self, identity: Identity, body: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection, Owner) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.as_user(identity, move |connection, user| {
+            let owner = user.into_owner(&identity)?;
+            body(connection, owner)
+        })
+        .await
+    }
+}

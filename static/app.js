@@ -1,0 +1,130 @@
+// Page behaviour on top of htmx: the delete dialog, the add panel, error
+// messages and focus after swaps. Without JavaScript every action still works
+// as a plain form post, so nothing here is required.
+(function () {
+  'use strict';
+
+  // The element that opened the delete dialog, to take focus back when it closes.
+  let dialogOpener = null;
+
+  function announce(message) {
+    const status = document.getElementById('flash');
+    if (status) {
+      status.textContent = message;
+    }
+  }
+
+  function focusHeading() {
+    const heading = document.getElementById('page-title');
+    if (heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
+  }
+
+  // htmx does not swap error responses other than 409 and 422; show the
+  // error page's message in the status area instead.
+  document.addEventListener('htmx:responseError', function (event) {
+    const xhr = event.detail.xhr;
+    let message = 'The request failed (HTTP ' + xhr.status + '). Reload the page and try again.';
+    const page = new DOMParser().parseFromString(xhr.responseText || '', 'text/html');
+    const explained = page.querySelector('[data-error-message]');
+    if (explained && explained.textContent.trim()) {
+      message = explained.textContent.trim();
+    }
+    announce(message);
+  });
+
+  document.addEventListener('htmx:sendError', function () {
+    announce('The dashboard could not be reached. Check the connection and try again.');
+  });
+
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    if (event.detail.target && event.detail.target.id === 'dialog-slot') {
+      dialogOpener = event.detail.elt;
+    }
+  });
+
+  // New content from htmx: open dialogs as modals and move focus to where
+  // the user continues.
+  document.addEventListener('htmx:load', function (event) {
+    const element = event.detail.elt;
+    if (!(element instanceof HTMLElement)) {
+      return;
+    }
+    if (element.matches('dialog') && !element.open) {
+      element.showModal();
+      const cancel = element.querySelector('[data-close-dialog]');
+      if (cancel) {
+        cancel.focus();
+      }
+      return;
+    }
+    if (element.id === 'add-panel' && element.querySelector('form')) {
+      const field = element.querySelector('[aria-invalid="true"]') || element.querySelector('input:not([type="hidden"])');
+      if (field) {
+        field.focus();
+      }
+      return;
+    }
+    if (element.id === 'add-panel') {
+      const add = document.querySelector('#add-control a, #add-control button');
+      if (add) {
+        add.focus();
+      }
+      return;
+    }
+    if (element.matches('tr.sub-account')) {
+      const invalid = element.querySelector('[aria-invalid="true"]');
+      if (invalid) {
+        invalid.focus();
+      }
+    }
+  });
+
+  document.addEventListener('close', function (event) {
+    const dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement)) {
+      return;
+    }
+    dialog.remove();
+    if (dialogOpener && document.body.contains(dialogOpener)) {
+      dialogOpener.focus();
+    } else {
+      focusHeading();
+    }
+    dialogOpener = null;
+  }, true);
+
+  document.addEventListener('click', function (event) {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) {
+      return;
+    }
+    const closeDialog = target.closest('[data-close-dialog]');
+    if (closeDialog && closeDialog.closest('dialog[open]') && document.querySelector('dialog:modal')) {
+      event.preventDefault();
+      closeDialog.closest('dialog').close();
+      return;
+    }
+    const closePanel = target.closest('[data-close-panel]');
+    if (closePanel && window.htmx) {
+      event.preventDefault();
+      const panel = document.getElementById('add-panel');
+      const empty = document.createElement('div');
+      empty.id = 'add-panel';
+      panel.replaceWith(empty);
+      const add = document.querySelector('#add-control a, #add-control button');
+      if (add) {
+        add.focus();
+      }
+    }
+  });
+
+  // After a delete the row and the dialog are gone: put focus on the heading.
+  document.addEventListener('htmx:afterSettle', function (event) {
+    if (event.detail.target && event.detail.target.id === 'dialog-slot' && !event.detail.target.querySelector('dialog')) {
+      focusHeading();
+    }
+  });
+})();

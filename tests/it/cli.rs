@@ -1,0 +1,208 @@
+//! The command line, run as a separate process.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    agency_create_makes_owner_login,
+    agency_create_rejects_bad_input,
+    demo_creates_agency_to_sign_in
+);
+
+/// Runs the binary with `args`, the app's database and `stdin`, and a clean environment.
+fn run(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_subaccounts"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", &app.database_url)
+        .env("SUBACCOUNTS_BCRYPT_COST", "4")
+        .env("SUBACCOUNTS_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn agency_create_makes_owner_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let output = run(
+        &app,
+        &[
+            "agency",
+            "create",
+            "--name",
+            "CLI Agency",
+            "--owner-email",
+            "cli@example.com",
+            "--tasks",
+            "2500",
+            "--sub-account-limit",
+            "3",
+            "--password-stdin",
+        ],
+        "cli owner password\n",
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Created agency “CLI Agency”"),
+        "{}",
+        stdout(&output)
+    );
+    let mut owner = app.client();
+    owner.sign_in("cli@example.com", "cli owner password").await;
+    let page = owner.agency_page().await;
+    assert_eq!(page.figure("total-tasks"), "2500");
+    assert_eq!(page.figure("sub-accounts"), "0 of 3");
+}
+
+async fn agency_create_rejects_bad_input(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_agency("Existing", "taken@example.com", 100, 5);
+    let base = [
+        "agency",
+        "create",
+        "--name",
+        "Agency",
+        "--tasks",
+        "100",
+        "--password-stdin",
+        "--owner-email",
+    ];
+
+    let short = run(&app, &[&base[..], &["new@example.com"]].concat(), "short\n");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        stderr(&short).contains("invalid password: Password must be at least 8 bytes long."),
+        "{}",
+        stderr(&short)
+    );
+
+    let taken = run(
+        &app,
+        &[&base[..], &["TAKEN@example.com"]].concat(),
+        "long enough password\n",
+    );
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        stderr(&taken).contains("already used"),
+        "{}",
+        stderr(&taken)
+    );
+
+    let bad_email = run(
+        &app,
+        &[&base[..], &["nope"]].concat(),
+        "long enough password\n",
+    );
+    assert_eq!(bad_email.status.code(), Some(1));
+    assert!(
+        stderr(&bad_email).contains("valid email address"),
+        "{}",
+        stderr(&bad_email)
+    );
+
+    let no_stdin_flag = run(
+        &app,
+        &[
+            "agency",
+            "create",
+            "--name",
+            "A",
+            "--owner-email",
+            "x@example.com",
+            "--tasks",
+            "1",
+        ],
+        "",
+    );
+    assert_eq!(
+        no_stdin_flag.status.code(),
+        Some(2),
+        "clap rejects the missing flag"
+    );
+    assert_eq!(app.user_count(), 1, "nothing was created");
+}
+
+async fn demo_creates_agency_to_sign_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let output = run(&app, &["demo"], "");
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let password = printed
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("password for all of them: "))
+        .expect("the password is printed")
+        .to_owned();
+    let mut owner = app.client();
+    owner.sign_in("owner@demo.example", &password).await;
+    let page = owner.agency_page().await;
+    assert_eq!(page.figure("sub-accounts"), "3 of 5");
+    assert_eq!(page.figure("inactive"), "1");
+    assert_eq!(page.figure("tasks-consumed"), "4350");
+    let mut member = app.client();
+    member.sign_in("acme@demo.example", &password).await;
+
+    let again = run(&app, &["demo"], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_variable_is_an_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_subaccounts"))
+        .arg("migrate")
+        .env_clear()
+        .env("SUBACCOUNTS_ADRESS", "127.0.0.1:9")
+        .output()
+        .expect("binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(
+            "unknown environment variable SUBACCOUNTS_ADRESS; did you mean SUBACCOUNTS_ADDRESS?"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_creates_sqlite_file() {
+    let folder = tempfile::tempdir().expect("folder");
+    let path = folder.path().join("nested").join("db.sqlite3");
+    let output = Command::new(env!("CARGO_BIN_EXE_subaccounts"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &path)
+        .output()
+        .expect("binary runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("The SQLite database is up to date."));
+    assert!(path.exists());
+}
