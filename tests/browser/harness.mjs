@@ -1,0 +1,145 @@
+// Starts the dashboard and Chromium for the browser tests, and saves a
+// screenshot and the page's HTML when a test fails.
+//
+// The tests expect to run inside a network namespace that has only loopback
+// (tests/run arranges it), so PostgreSQL is reached through its Unix socket.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const projectRoot = path.resolve(here, '..', '..');
+export const artifactsDir = path.join(projectRoot, 'test-artifacts', 'browser');
+
+const binary = process.env.SUBACCOUNTS_BIN ?? path.join(projectRoot, 'target', 'debug', 'subaccounts');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const postgresSocketDir = process.env.POSTGRES_SOCKET_DIR ?? '/var/run/postgresql';
+
+/** The databases to run each browser test on, from BROWSER_BACKENDS (default: both). */
+export const backends = (process.env.BROWSER_BACKENDS ?? 'sqlite,postgres').split(',').filter(Boolean);
+
+function createPostgresDatabase() {
+  const name = `subaccounts_browser_${process.pid}_${Date.now()}`;
+  execFileSync('psql', ['-h', postgresSocketDir, '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`]);
+  return {
+    url: `postgres://postgres@/${name}?host=${encodeURIComponent(postgresSocketDir)}`,
+    drop() {
+      execFileSync('psql', ['-h', postgresSocketDir, '-U', 'postgres', '-d', 'postgres', '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
+}
+
+/**
+ * Starts the server on a random port with an empty database of `backend` and
+ * resolves once it prints its first-run setup link.
+ */
+export async function startServer(backend) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'subaccounts-browser-'));
+  const database = backend === 'postgres'
+    ? createPostgresDatabase()
+    : { url: path.join(dataDir, 'dashboard.sqlite3'), drop() {} };
+  const child = spawn(binary, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: database.url,
+      SUBACCOUNTS_ADDRESS: '127.0.0.1:0',
+      SUBACCOUNTS_DATA_DIR: dataDir,
+      SUBACCOUNTS_BCRYPT_COST: '4',
+      SUBACCOUNTS_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const setupLink = await new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`the server printed no setup link in 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/http:\/\/127\.0\.0\.1:\d+\/setup\/\S+/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited with ${code}:\n${stderr}`)));
+  });
+  const baseUrl = new URL(setupLink).origin;
+  return {
+    backend,
+    baseUrl,
+    setupLink,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Debian's Chromium headless with a fresh profile. */
+export async function launchBrowser() {
+  const profile = mkdtempSync(path.join(tmpdir(), 'subaccounts-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return {
+    context: browser,
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a screenshot and the HTML of `page` under test-artifacts/browser and returns their paths. */
+export async function saveArtifacts(page, name) {
+  mkdirSync(artifactsDir, { recursive: true });
+  const base = path.join(artifactsDir, name.replace(/[^a-z0-9-]+/gi, '-'));
+  await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => {});
+  writeFileSync(`${base}.html`, await page.content().catch(() => ''));
+  return [`${base}.png`, `${base}.html`];
+}
+
+/**
+ * Runs `body(page)` in a new page and, when it throws, saves the page's
+ * screenshot and HTML and names them in the error.
+ */
+export async function withPage(context, name, body) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // Chromium logs every 4xx response; a 409 or 422 is an expected rejection.
+    const rejection = /status of (409|422) /.test(message.text());
+    if (message.type() === 'error' && !rejection) {
+      errors.push(message.text());
+    }
+  });
+  try {
+    await body(page, errors);
+  } catch (error) {
+    const saved = await saveArtifacts(page, name);
+    error.message += `\nScreenshot and HTML of the page: ${saved.join(', ')}`;
+    throw error;
+  } finally {
+    await page.close();
+  }
+}
+
+/** Returns the page's figures by their data-stat name, commas removed. */
+export async function figures(page) {
+  return page.$$eval('[data-stat]', (elements) => Object.fromEntries(
+    elements.map((element) => [element.dataset.stat, element.textContent.trim().replaceAll(',', '')]),
+  ));
+}
