@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `agency create` and `demo`.
+//! The command line: `serve` (the default), `migrate`, `agency create`,
+//! `staff create` and `demo`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -40,8 +41,26 @@ enum Command {
         #[command(subcommand)]
         command: AgencyCommand,
     },
+    /// Manage support staff logins.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Create a demo agency with a few sub-accounts and print how to sign in.
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a support staff login, which can inspect every agency read-only.
+    Create {
+        /// The staff member's email address, used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required, so it stays out of the shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +120,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     password_stdin: _,
                 },
         } => create_agency(&config, &name, &owner_email, &tasks, sub_account_limit),
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    email,
+                    password_stdin: _,
+                },
+        } => create_staff(&config, &email),
         Command::Demo => demo(&config),
     }
 }
@@ -154,6 +180,22 @@ fn create_agency(
     println!(
         "Created agency “{}” (id {agency_id}) with owner {}. Sign in at {}/login",
         name.as_str(),
+        email.as_str(),
+        config.public_url()
+    );
+    Ok(())
+}
+
+fn create_staff(config: &Config, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    let staff_password = read_password_from_stdin()?;
+    let pool = db::connect(&config.database_url, 1)?;
+    let mut connection = pool.get()?;
+    let password_hash = password::hash(&staff_password, config.bcrypt_cost)?;
+    db::users::create_staff(&mut connection, &email, &password_hash, SystemClock.now())
+        .map_err(action_error)?;
+    println!(
+        "Created support login {}. Sign in at {}/login to search agencies.",
         email.as_str(),
         config.public_url()
     );

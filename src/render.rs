@@ -54,4 +54,8 @@ impl NavUser {
     pub fn is_owner(&self) -> bool {
         self.role == Role::Owner
     }
+
+    pub fn is_member(&self) -> bool {
+        self.role == Role::Member
+    }
 }

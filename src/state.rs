@@ -8,6 +8,7 @@ use crate::auth::{self, CurrentUser, Identity, Owner};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConnection, Pool};
+use crate::domain::Role;
 use crate::error::AppError;
 
 pub struct AppState {
@@ -34,6 +35,8 @@ impl AppState {
     }
 
     /// Confirms `identity` and runs `body` as that user, on one connection.
+    /// A support user's state-changing request is rejected with 403 here, for
+    /// every route.
     pub async fn as_user<T, F>(&self, identity: Identity, body: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection, CurrentUser) -> Result<T, AppError> + Send + 'static,
@@ -41,6 +44,10 @@ impl AppState {
     {
         self.db(move |connection| {
             let user = auth::authenticate(connection, &identity)?;
+            // Support staff may look at everything and change nothing.
+            if user.role == Role::Support && !identity.is_safe_method() {
+                return Err(AppError::ReadOnly);
+            }
             body(connection, user)
         })
         .await
@@ -53,7 +60,7 @@ impl AppState {
         T: Send + 'static,
     {
         self.as_user(identity, move |connection, user| {
-            let owner = user.into_owner(&identity)?;
+            let owner = user.into_owner()?;
             body(connection, owner)
         })
         .await

@@ -32,6 +32,13 @@ pub struct Identity {
     safe_method: bool,
 }
 
+impl Identity {
+    /// True for GET and HEAD requests, which change nothing.
+    pub fn is_safe_method(&self) -> bool {
+        self.safe_method
+    }
+}
+
 impl FromRequest for Identity {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
@@ -113,16 +120,16 @@ pub fn authenticate(
 }
 
 impl CurrentUser {
-    /// Checks that the user owns an agency. Members get 404, so owner pages do
-    /// not show they exist; support staff get 403 for changes and 404 for pages.
-    pub fn into_owner(self, identity: &Identity) -> Result<Owner, AppError> {
+    /// Checks that the user owns an agency. Everyone else gets 404, so owner
+    /// pages do not show they exist. (Support staff's changes were already
+    /// rejected with 403 by `AppState::as_user`.)
+    pub fn into_owner(self) -> Result<Owner, AppError> {
         match (self.role, self.agency_id) {
             (Role::Owner, Some(agency_id)) => Ok(Owner {
                 user_id: self.id,
                 email: self.email,
                 agency_id,
             }),
-            (Role::Support, _) if !identity.safe_method => Err(AppError::ReadOnly),
             _ => Err(AppError::NotFound),
         }
     }

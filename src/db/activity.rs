@@ -21,7 +21,12 @@ pub enum Action {
     TasksUpdated,
     Deactivated,
     Activated,
+    /// `value_before` is the allocation and `value_after` the consumed tasks at deletion.
     Deleted,
+    MemberPasswordSet,
+    /// `value_after` is the agency's name.
+    SupportViewedAgency,
+    SupportViewedSubAccount,
 }
 
 impl Action {
@@ -33,6 +38,9 @@ impl Action {
             Self::Deactivated => "sub_account.deactivated",
             Self::Activated => "sub_account.activated",
             Self::Deleted => "sub_account.deleted",
+            Self::MemberPasswordSet => "sub_account.member_password_set",
+            Self::SupportViewedAgency => "support.viewed_agency",
+            Self::SupportViewedSubAccount => "support.viewed_sub_account",
         }
     }
 
@@ -44,6 +52,9 @@ impl Action {
             Self::Deactivated,
             Self::Activated,
             Self::Deleted,
+            Self::MemberPasswordSet,
+            Self::SupportViewedAgency,
+            Self::SupportViewedSubAccount,
         ]
         .into_iter()
         .find(|action| action.as_str() == value)

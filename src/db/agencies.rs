@@ -18,6 +18,7 @@ pub const DEFAULT_SUB_ACCOUNT_LIMIT: i32 = 5;
 pub struct Agency {
     pub id: AgencyId,
     pub name: String,
+    pub name_key: String,
     pub total_tasks: i64,
     pub sub_account_limit: i32,
     pub main_consumed: i64,
@@ -31,6 +32,7 @@ pub struct Agency {
 #[diesel(table_name = agencies)]
 struct NewAgencyRow<'a> {
     name: &'a str,
+    name_key: &'a str,
     total_tasks: i64,
     sub_account_limit: i32,
     period_anchor_day: i32,
@@ -85,6 +87,7 @@ pub fn create_in_transaction(
     let agency_id: AgencyId = diesel::insert_into(agencies::table)
         .values(&NewAgencyRow {
             name: agency.name.as_str(),
+            name_key: &agency.name.as_str().to_lowercase(),
             total_tasks: agency.total_tasks.get(),
             sub_account_limit: agency.sub_account_limit,
             period_anchor_day: today.day() as i32,
@@ -151,4 +154,132 @@ pub fn email_taken(field: &'static str) -> ActionError {
         field,
         "This email address is already used by another account. Enter a different one.",
     ))
+}
+
+/// One agency in the support search's results.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub id: AgencyId,
+    pub name: String,
+    pub owner_email: String,
+    pub sub_accounts: i64,
+}
+
+/// A page of search results and the number of all matches.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub results: Vec<SearchResult>,
+    pub total: i64,
+}
+
+/// Returns the smallest string greater than every string that starts with
+/// `prefix`, in code point order, or `None` when there is none.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Finds agencies whose name, owner email or sub-account email starts with
+/// `query`, ignoring case, ordered by name. Each condition is a range on a
+/// lower-case key with a B-tree index (`agencies.name_key`, `users.email_key`),
+/// so the search stays fast on many agencies. `page` counts from 0.
+pub fn search(
+    connection: &mut DbConnection,
+    query: &str,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<SearchPage> {
+    use super::schema::users;
+    use diesel::dsl::count_star;
+
+    let key = query.trim().to_lowercase();
+    // Only a key made of U+10FFFF has no upper bound; a longer key is close enough.
+    let upper = prefix_upper_bound(&key).unwrap_or_else(|| format!("{key}\u{10FFFF}"));
+    let matching = || {
+        let email_matches = users::table
+            .filter(users::email_key.ge(key.clone()))
+            .filter(users::email_key.lt(upper.clone()))
+            .filter(users::agency_id.is_not_null())
+            .select(users::agency_id.assume_not_null());
+        agencies::name_key
+            .ge(key.clone())
+            .and(agencies::name_key.lt(upper.clone()))
+            .or(agencies::id.eq_any(email_matches))
+    };
+    let order = (agencies::name_key, agencies::id);
+    let columns = (agencies::id, agencies::name);
+    // Two spellings of one query: a condition that is always true for the
+    // empty query would keep the planners from using the indexes.
+    let (total, rows): (i64, Vec<(AgencyId, String)>) = if key.is_empty() {
+        let total = agencies::table.count().get_result(connection)?;
+        let rows = agencies::table
+            .order(order)
+            .limit(per_page)
+            .offset(page * per_page)
+            .select(columns)
+            .load(connection)?;
+        (total, rows)
+    } else {
+        let total = agencies::table
+            .filter(matching())
+            .count()
+            .get_result(connection)?;
+        let rows = agencies::table
+            .filter(matching())
+            .order(order)
+            .limit(per_page)
+            .offset(page * per_page)
+            .select(columns)
+            .load(connection)?;
+        (total, rows)
+    };
+    let ids: Vec<AgencyId> = rows.iter().map(|row| row.0).collect();
+    let owners: Vec<(Option<AgencyId>, String)> = users::table
+        .filter(users::agency_id.eq_any(ids.iter().map(|id| Some(*id))))
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .select((users::agency_id, users::email))
+        .load(connection)?;
+    let counts: Vec<(AgencyId, i64)> = super::schema::sub_accounts::table
+        .filter(super::schema::sub_accounts::agency_id.eq_any(&ids))
+        .group_by(super::schema::sub_accounts::agency_id)
+        .select((super::schema::sub_accounts::agency_id, count_star()))
+        .load(connection)?;
+    let results = rows
+        .into_iter()
+        .map(|(id, name)| SearchResult {
+            id,
+            name,
+            owner_email: owners
+                .iter()
+                .find(|(agency, _)| *agency == Some(id))
+                .map(|(_, email)| email.clone())
+                .unwrap_or_default(),
+            sub_accounts: counts
+                .iter()
+                .find(|(agency, _)| *agency == id)
+                .map_or(0, |(_, count)| *count),
+        })
+        .collect();
+    Ok(SearchPage { results, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn prefix_upper_bound_increments_last_char() {
+        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(prefix_upper_bound("é").as_deref(), Some("ê"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound(""), None);
+    }
 }

@@ -7,6 +7,7 @@ diesel::table! {
     agencies (id) {
         id -> BigInt,
         name -> Text,
+        name_key -> Text,
         total_tasks -> BigInt,
         sub_account_limit -> Integer,
         main_consumed -> BigInt,

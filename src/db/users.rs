@@ -85,3 +85,58 @@ pub fn end_sessions(connection: &mut DbConnection, user_id: UserId) -> QueryResu
         .execute(connection)
         .map(|_| ())
 }
+
+/// Stores a new password hash and ends every session of the user, so a
+/// session opened with the old password stops working.
+pub fn set_password(
+    connection: &mut DbConnection,
+    user_id: UserId,
+    password_hash: &str,
+) -> QueryResult<i64> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::session_version.eq(users::session_version + 1),
+        ))
+        .returning(users::session_version)
+        .get_result(connection)
+}
+
+/// Finds the member login of a sub-account of the agency.
+pub fn find_member(
+    connection: &mut DbConnection,
+    agency_id: AgencyId,
+    sub_account_id: SubAccountId,
+) -> QueryResult<User> {
+    users::table
+        .filter(users::agency_id.eq(agency_id))
+        .filter(users::sub_account_id.eq(sub_account_id))
+        .select(User::as_select())
+        .first(connection)
+}
+
+/// Creates a support staff login. An email already in use is a conflict.
+pub fn create_staff(
+    connection: &mut DbConnection,
+    email: &crate::domain::Email,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<UserId, super::ActionError> {
+    super::write_transaction(connection, super::Lock::Database, |connection| {
+        let email_key = email.key();
+        if email_key_exists(connection, &email_key)? {
+            return Err(super::agencies::email_taken("email"));
+        }
+        let staff = NewUser {
+            email: email.as_str(),
+            email_key: &email_key,
+            password_hash,
+            role: Role::Support.as_str(),
+            agency_id: None,
+            sub_account_id: None,
+            created_at: now,
+        };
+        insert(connection, &staff)
+            .map_err(|error| super::ActionError::or_email_taken(error, "email"))
+    })
+}

@@ -1,32 +1,96 @@
-//! `GET /account`: a member's own sub-account.
+//! `/account`: a member's own sub-account, and the password change that
+//! owners and members share.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::auth::{Identity, session};
-use crate::db::sub_accounts;
-use crate::domain::Role;
+use crate::auth::{CurrentUser, Identity, password, session};
+use crate::db::sub_accounts::{self, Listing};
+use crate::db::users;
+use crate::domain::{FieldError, FieldErrors, Password, Role, SubAccountId};
 use crate::error::AppError;
-use crate::format::{readable_utc, thousands};
-use crate::render::{Layout, NavUser, html};
+use crate::format::{iso_utc, readable_utc, thousands};
+use crate::render::{Layout, NavUser, html, see_other};
 use crate::state::AppState;
+
+/// A sub-account's status and tasks, as its page shows them.
+#[derive(Debug, Clone)]
+pub struct SubAccountView {
+    pub id: SubAccountId,
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+    pub allocated: String,
+    pub consumed: String,
+    pub remaining: String,
+    pub meter_max: i64,
+    pub meter_value: i64,
+    pub meter_low: i64,
+    pub meter_high: i64,
+    pub percent_used: i64,
+    /// When an inactive sub-account was deactivated: the ISO time and the readable time.
+    pub deactivated: Option<(String, String)>,
+}
+
+impl SubAccountView {
+    pub fn new(listing: &Listing) -> Self {
+        let sub_account = &listing.sub_account;
+        let meter_max = sub_account.allocated.max(1);
+        let deactivated = if sub_account.active {
+            None
+        } else {
+            sub_account
+                .status_changed_at
+                .as_ref()
+                .map(|time| (iso_utc(time), readable_utc(time)))
+        };
+        Self {
+            id: sub_account.id,
+            name: sub_account.name.clone(),
+            email: listing.email.clone(),
+            active: sub_account.active,
+            allocated: thousands(sub_account.allocated),
+            consumed: thousands(sub_account.consumed),
+            remaining: thousands(sub_account.remaining()),
+            meter_max,
+            meter_value: sub_account.consumed,
+            meter_low: meter_max * 3 / 4,
+            meter_high: meter_max * 9 / 10,
+            percent_used: sub_account.consumed * 100 / meter_max,
+            deactivated,
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "account/page.html")]
 struct AccountPage {
     layout: Layout,
-    name: String,
-    active: bool,
-    allocated: String,
-    consumed: String,
-    remaining: String,
-    meter_max: i64,
-    meter_value: i64,
-    deactivated_on: Option<String>,
+    account: SubAccountView,
+    flash: Option<String>,
 }
 
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FieldErrors,
+}
+
+fn user_layout(session: &Session, user: &CurrentUser) -> Result<Layout, AppError> {
+    Ok(Layout {
+        csrf_token: session::csrf_token(session)?,
+        user: Some(NavUser {
+            email: user.email.clone(),
+            role: user.role,
+        }),
+    })
+}
+
+/// `GET /account`: the member's sub-account. Other roles get 404.
 pub async fn page(
     identity: Identity,
     state: web::Data<AppState>,
@@ -43,25 +107,136 @@ pub async fn page(
             Ok((user, listing))
         })
         .await?;
-    let sub_account = listing.sub_account;
     let page = AccountPage {
-        layout: Layout {
-            csrf_token: session::csrf_token(&session)?,
-            user: Some(NavUser {
-                email: user.email,
-                role: user.role,
-            }),
-        },
-        name: sub_account.name.clone(),
-        active: sub_account.active,
-        allocated: thousands(sub_account.allocated),
-        consumed: thousands(sub_account.consumed),
-        remaining: thousands(sub_account.remaining()),
-        meter_max: sub_account.allocated.max(1),
-        meter_value: sub_account.consumed,
-        deactivated_on: (!sub_account.active)
-            .then_some(sub_account.status_changed_at.as_ref().map(readable_utc))
-            .flatten(),
+        layout: user_layout(&session, &user)?,
+        account: SubAccountView::new(&listing),
+        flash: session::take_flash(&session),
     };
     html(StatusCode::OK, &page)
+}
+
+/// Checks that the user may change their own password: owners and members.
+/// Support staff change nothing, so the page does not exist for them.
+fn may_change_password(user: &CurrentUser) -> Result<(), AppError> {
+    match user.role {
+        Role::Owner | Role::Member => Ok(()),
+        Role::Support => Err(AppError::NotFound),
+    }
+}
+
+/// `GET /account/password`
+pub async fn password_form(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let user = state
+        .as_user(identity, |_, user| {
+            may_change_password(&user)?;
+            Ok(user)
+        })
+        .await?;
+    let page = PasswordPage {
+        layout: user_layout(&session, &user)?,
+        errors: FieldErrors::default(),
+    };
+    html(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirmation: String,
+}
+
+/// Parses a new password and its confirmation, as every password form does.
+pub fn parse_new_password(
+    new_password: &str,
+    confirmation: &str,
+    errors: &mut FieldErrors,
+) -> Option<Password> {
+    let parsed = errors.check(Password::parse_field("new_password", new_password));
+    if parsed.is_some() && new_password != confirmation {
+        errors.push(FieldError::new(
+            "new_password_confirmation",
+            "The two new passwords differ. Type the same password twice.",
+        ));
+        return None;
+    }
+    parsed
+}
+
+/// `POST /account/password`: checks the current password, stores the new
+/// one, ends the user's other sessions and keeps this one signed in.
+pub async fn change_password(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (user, stored_hash) = state
+        .as_user(identity, |connection, user| {
+            may_change_password(&user)?;
+            let stored = users::find(connection, user.id)?.password_hash;
+            Ok((user, stored))
+        })
+        .await?;
+
+    let mut errors = FieldErrors::default();
+    let new_password = parse_new_password(
+        &form.new_password,
+        &form.new_password_confirmation,
+        &mut errors,
+    );
+    let cost = state.config.bcrypt_cost;
+    let current = form.current_password;
+    let (current_valid, new_hash) =
+        web::block(move || -> anyhow::Result<(bool, Option<String>)> {
+            let valid = password::verify(&current, Some(&stored_hash), cost);
+            let hash = match new_password {
+                Some(new_password) if valid => Some(password::hash(&new_password, cost)?),
+                _ => None,
+            };
+            Ok((valid, hash))
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::Internal)?;
+    if !current_valid {
+        errors.push(FieldError::new(
+            "current_password",
+            "The current password is wrong. Type the password you signed in with.",
+        ));
+    }
+    let Some(new_hash) = new_hash.filter(|_| errors.is_empty()) else {
+        let page = PasswordPage {
+            layout: user_layout(&session, &user)?,
+            errors,
+        };
+        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+
+    let user_id = user.id;
+    let version = state
+        .db(move |connection| {
+            users::set_password(connection, user_id, &new_hash).map_err(AppError::from)
+        })
+        .await?;
+    session::sign_in(
+        &session,
+        user_id,
+        version,
+        state.clock.now().and_utc().timestamp(),
+    )?;
+    session::set_flash(
+        &session,
+        "Your password was changed. Your other sessions were signed out.",
+    );
+    tracing::info!(user_id = user_id.0, "changed own password");
+    Ok(see_other("/"))
 }

@@ -104,6 +104,14 @@ pub async fn submit(
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let token_hash = hash_token(&token);
+    let lookup = token_hash.clone();
+    let valid = state
+        .db(move |connection| setup::exists(connection, &lookup).map_err(AppError::from))
+        .await?;
+    if !valid {
+        return Err(AppError::NotFound);
+    }
     let mut errors = FieldErrors::default();
     let name = errors.check(AgencyName::parse(&form.agency_name));
     let total_tasks = errors.check(TaskCount::parse_field("total_tasks", &form.total_tasks));
@@ -136,7 +144,6 @@ pub async fn submit(
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::Internal)?;
-    let token_hash = hash_token(&token);
     let now = state.clock.now();
     let created = state
         .db(move |connection| {

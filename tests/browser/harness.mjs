@@ -42,17 +42,15 @@ export async function startServer(backend) {
   const database = backend === 'postgres'
     ? createPostgresDatabase()
     : { url: path.join(dataDir, 'dashboard.sqlite3'), drop() {} };
-  const child = spawn(binary, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: database.url,
-      SUBACCOUNTS_ADDRESS: '127.0.0.1:0',
-      SUBACCOUNTS_DATA_DIR: dataDir,
-      SUBACCOUNTS_BCRYPT_COST: '4',
-      SUBACCOUNTS_LOG: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env = {
+    PATH: process.env.PATH,
+    DATABASE_URL: database.url,
+    SUBACCOUNTS_ADDRESS: '127.0.0.1:0',
+    SUBACCOUNTS_DATA_DIR: dataDir,
+    SUBACCOUNTS_BCRYPT_COST: '4',
+    SUBACCOUNTS_LOG: 'warn',
+  };
+  const child = spawn(binary, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const setupLink = await new Promise((resolve, reject) => {
@@ -73,6 +71,10 @@ export async function startServer(backend) {
     backend,
     baseUrl,
     setupLink,
+    /** Runs a command of the same binary on the same database, with `input` on standard input. */
+    cli(args, input = '') {
+      return execFileSync(binary, args, { env, input, encoding: 'utf8' });
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -112,17 +114,19 @@ export async function saveArtifacts(page, name) {
 }
 
 /**
- * Runs `body(page)` in a new page and, when it throws, saves the page's
- * screenshot and HTML and names them in the error.
+ * Runs `body(page, errors)` in a new page and, when it throws, saves the
+ * page's screenshot and HTML and names them in the error. `errors` collects
+ * script errors and failed loads, except responses with a status in
+ * `expectedStatuses` (by default the 409 and 422 of rejected forms).
  */
-export async function withPage(context, name, body) {
+export async function withPage(context, name, body, expectedStatuses = [409, 422]) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    // Chromium logs every 4xx response; a 409 or 422 is an expected rejection.
-    const rejection = /status of (409|422) /.test(message.text());
-    if (message.type() === 'error' && !rejection) {
+    // Chromium logs every 4xx response as an error, expected ones included.
+    const status = Number(message.text().match(/status of (\d{3}) /)?.[1]);
+    if (message.type() === 'error' && !expectedStatuses.includes(status)) {
       errors.push(message.text());
     }
   });

@@ -9,7 +9,8 @@ use crate::on_both_backends;
 on_both_backends!(
     agency_create_makes_owner_login,
     agency_create_rejects_bad_input,
-    demo_creates_agency_to_sign_in
+    staff_create_makes_support_login,
+    demo_creates_agency_to_sign_in,
 );
 
 /// Runs the binary with `args`, the app's database and `stdin`, and a clean environment.
@@ -142,6 +143,52 @@ async fn agency_create_rejects_bad_input(backend: Backend) {
         "clap rejects the missing flag"
     );
     assert_eq!(app.user_count(), 1, "nothing was created");
+}
+
+async fn staff_create_makes_support_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let output = run(
+        &app,
+        &[
+            "staff",
+            "create",
+            "--email",
+            "Staff@Platform.example",
+            "--password-stdin",
+        ],
+        "staff password 1\n",
+    );
+    let duplicate = run(
+        &app,
+        &[
+            "staff",
+            "create",
+            "--email",
+            "staff@platform.example",
+            "--password-stdin",
+        ],
+        "staff password 1\n",
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Created support login Staff@Platform.example"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(duplicate.status.code(), Some(1));
+    assert!(
+        stderr(&duplicate).contains("already used"),
+        "{}",
+        stderr(&duplicate)
+    );
+    let mut staff = app.client();
+    staff
+        .sign_in("staff@platform.example", "staff password 1")
+        .await;
+    assert_eq!(staff.get("/").await.location(), Some("/support"));
+    assert_eq!(staff.get("/support").await.status, reqwest::StatusCode::OK);
 }
 
 async fn demo_creates_agency_to_sign_in(backend: Backend) {

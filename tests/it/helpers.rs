@@ -45,6 +45,7 @@ macro_rules! on_both_backends {
 
 pub const OWNER_PASSWORD: &str = "owner password 1";
 pub const MEMBER_PASSWORD: &str = "member password 1";
+pub const STAFF_PASSWORD: &str = "support password 1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -208,6 +209,38 @@ impl TestApp {
             ))
             .load(&mut self.connection())
             .expect("sub-accounts")
+    }
+
+    /// Creates a support staff login directly in the database.
+    pub fn create_staff(&self, email: &str) {
+        let hash = password::hash(&Password::parse(STAFF_PASSWORD).expect("valid password"), 4)
+            .expect("hash");
+        db::users::create_staff(
+            &mut self.connection(),
+            &Email::parse(email).expect("valid email"),
+            &hash,
+            self.clock.now_for_tests(),
+        )
+        .expect("staff created");
+    }
+
+    /// Returns a client signed in as a new support staff member.
+    pub async fn support_client(&self, email: &str) -> TestClient {
+        self.create_staff(email);
+        let mut client = self.client();
+        client.sign_in(email, STAFF_PASSWORD).await;
+        client
+    }
+
+    /// Returns the activity log actions of the agency, newest first.
+    pub fn activity_actions(&self, agency_id: AgencyId) -> Vec<(String, String)> {
+        use subaccounts::db::schema::activity_log;
+        activity_log::table
+            .filter(activity_log::agency_id.eq(agency_id))
+            .order(activity_log::id.desc())
+            .select((activity_log::action, activity_log::actor_email))
+            .load(&mut self.connection())
+            .expect("activity")
     }
 
     pub fn user_count(&self) -> i64 {

@@ -10,9 +10,12 @@
 
 mod helpers;
 
+mod access;
 mod agency_actions;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod members;
 mod sessions;
 mod setup;
+mod support;

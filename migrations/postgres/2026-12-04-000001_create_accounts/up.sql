@@ -1,6 +1,10 @@
+-- Lower-case search keys use the "C" collation, so comparisons are bytewise as
+-- on SQLite and a range condition on them can use their B-tree index.
 CREATE TABLE agencies (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name TEXT NOT NULL,
+    -- The name in lower case, for the support search's prefix matches.
+    name_key TEXT COLLATE "C" NOT NULL,
     total_tasks BIGINT NOT NULL CHECK (total_tasks >= 0),
     sub_account_limit INTEGER NOT NULL CHECK (sub_account_limit >= 0),
     main_consumed BIGINT NOT NULL DEFAULT 0 CHECK (main_consumed >= 0),
@@ -9,6 +13,8 @@ CREATE TABLE agencies (
     period_start DATE NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+CREATE INDEX agencies_name_key ON agencies (name_key, id);
 
 CREATE TABLE sub_accounts (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -26,7 +32,7 @@ CREATE INDEX sub_accounts_agency_id ON sub_accounts (agency_id);
 CREATE TABLE users (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email TEXT NOT NULL,
-    email_key TEXT NOT NULL UNIQUE,
+    email_key TEXT COLLATE "C" NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('owner', 'member', 'support')),
     agency_id BIGINT REFERENCES agencies (id) ON DELETE CASCADE,

@@ -1,6 +1,8 @@
 CREATE TABLE agencies (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
+    -- The name in lower case, for the support search's prefix matches.
+    name_key TEXT NOT NULL,
     total_tasks BIGINT NOT NULL CHECK (total_tasks >= 0),
     sub_account_limit INTEGER NOT NULL CHECK (sub_account_limit >= 0),
     main_consumed BIGINT NOT NULL DEFAULT 0 CHECK (main_consumed >= 0),
@@ -9,6 +11,8 @@ CREATE TABLE agencies (
     period_start DATE NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+CREATE INDEX agencies_name_key ON agencies (name_key, id);
 
 CREATE TABLE sub_accounts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

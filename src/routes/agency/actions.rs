@@ -6,7 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::view::{AddFormView, AgencyView};
-use super::{AddResponse, AgencyPage, DeleteResponse, RowResponse, owner_layout, sub_account_id};
+use super::{
+    AddResponse, AgencyPage, DeleteResponse, MemberPasswordPage, RowResponse, owner_layout,
+    sub_account_id,
+};
 use crate::auth::{Identity, Owner, password, session};
 use crate::db::sub_accounts::{self, NewSubAccount, Overview};
 use crate::db::{ActionError, DbConnection};
@@ -403,4 +406,93 @@ pub async fn delete(
             flash: Some(flash),
         },
     )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MemberPasswordForm {
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirmation: String,
+}
+
+/// `POST /accounts/agency/sub-accounts/{id}/password`: sets a new password
+/// for the member, which ends the member's sessions.
+pub async fn set_member_password(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<MemberPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = sub_account_id(&path)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let new_password = crate::routes::account::parse_new_password(
+        &form.new_password,
+        &form.new_password_confirmation,
+        &mut errors,
+    );
+    let password_hash = match new_password {
+        Some(new_password) => {
+            let cost = state.config.bcrypt_cost;
+            Some(
+                web::block(move || password::hash(&new_password, cost))
+                    .await
+                    .map_err(AppError::internal)?
+                    .map_err(AppError::Internal)?,
+            )
+        }
+        None => None,
+    };
+    let now = state.clock.now();
+    let (owner, listing) = state
+        .as_owner(identity, move |connection, owner| {
+            let listing = sub_accounts::find_listing(connection, owner.agency_id, id)?;
+            if let Some(password_hash) = password_hash {
+                crate::db::write_transaction(
+                    connection,
+                    crate::db::Lock::Agency(owner.agency_id),
+                    |connection| {
+                        let member =
+                            crate::db::users::find_member(connection, owner.agency_id, id)?;
+                        crate::db::users::set_password(connection, member.id, &password_hash)?;
+                        let entry = crate::db::activity::NewEntry::about(
+                            owner.agency_id,
+                            &owner.email,
+                            crate::db::activity::Action::MemberPasswordSet,
+                            (id, &listing.sub_account.name),
+                            now,
+                        );
+                        crate::db::activity::insert(connection, &entry)?;
+                        Ok::<_, ActionError>(())
+                    },
+                )?;
+            }
+            Ok((owner, listing))
+        })
+        .await?;
+    if !errors.is_empty() {
+        let page = MemberPasswordPage {
+            layout: owner_layout(&session, &owner)?,
+            id,
+            name: listing.sub_account.name,
+            email: listing.email,
+            errors,
+        };
+        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    tracing::info!(
+        agency_id = owner.agency_id.0,
+        sub_account_id = id.0,
+        "set a member's password"
+    );
+    session::set_flash(
+        &session,
+        &format!(
+            "Set a new password for the member of “{}”. Their sessions were signed out.",
+            listing.sub_account.name
+        ),
+    );
+    Ok(see_other(AGENCY_PAGE))
 }

@@ -5,12 +5,11 @@
 //! plain form posts with a 303 redirect back to the page, or with the whole
 //! page and the message at the field when the input was rejected.
 
-mod actions;
-mod pages;
+pub(crate) mod actions;
+pub(crate) mod pages;
 pub mod view;
 
 use actix_session::Session;
-use actix_web::web;
 use askama::Template;
 
 use crate::auth::{Owner, session};
@@ -18,43 +17,6 @@ use crate::domain::{Role, SubAccountId};
 use crate::error::AppError;
 use crate::render::{Layout, NavUser};
 use view::{AddFormView, AgencyView, DeleteView, RowView};
-
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .route("/accounts/agency", web::get().to(pages::agency))
-        .route(
-            "/accounts/agency/sub-accounts/new",
-            web::get().to(pages::add_form),
-        )
-        .route(
-            "/accounts/agency/sub-accounts",
-            web::post().to(actions::add),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}/tasks",
-            web::post().to(actions::update_tasks),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}/deactivate",
-            web::post().to(actions::deactivate),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}/activate",
-            web::post().to(actions::activate),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}/delete",
-            web::get().to(pages::confirm_delete),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}/delete",
-            web::post().to(actions::delete),
-        )
-        .route(
-            "/accounts/agency/sub-accounts/{id}",
-            web::delete().to(actions::delete),
-        );
-}
 
 /// The whole Agency page, optionally with the add form or the delete confirmation open.
 #[derive(Template)]
@@ -109,6 +71,17 @@ struct AddFormFragment {
 struct DeleteDialogFragment {
     layout: Layout,
     dialog: DeleteView,
+}
+
+/// The page where an owner sets a new password for a member.
+#[derive(Template)]
+#[template(path = "agency/member_password.html")]
+struct MemberPasswordPage {
+    layout: Layout,
+    id: SubAccountId,
+    name: String,
+    email: String,
+    errors: crate::domain::FieldErrors,
 }
 
 fn owner_layout(session: &Session, owner: &Owner) -> Result<Layout, AppError> {

@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::view::{AddFormView, AgencyView, DeleteView};
-use super::{AddFormFragment, AgencyPage, DeleteDialogFragment, owner_layout, sub_account_id};
+use super::{
+    AddFormFragment, AgencyPage, DeleteDialogFragment, MemberPasswordPage, owner_layout,
+    sub_account_id,
+};
 use crate::auth::{Identity, session};
 use crate::db::sub_accounts;
 use crate::error::AppError;
@@ -108,4 +111,29 @@ pub async fn confirm_delete(
             },
         ),
     }
+}
+
+/// `GET /accounts/agency/sub-accounts/{id}/password`: the form that sets a
+/// new password for the sub-account's member.
+pub async fn member_password_form(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = sub_account_id(&path)?;
+    let (owner, listing) = state
+        .as_owner(identity, move |connection, owner| {
+            let listing = sub_accounts::find_listing(connection, owner.agency_id, id)?;
+            Ok((owner, listing))
+        })
+        .await?;
+    let page = MemberPasswordPage {
+        layout: owner_layout(&session, &owner)?,
+        id,
+        name: listing.sub_account.name,
+        email: listing.email,
+        errors: crate::domain::FieldErrors::default(),
+    };
+    html(StatusCode::OK, &page)
 }

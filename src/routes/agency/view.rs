@@ -174,6 +174,13 @@ fn summarize(entry: &Entry) -> String {
                 thousands(consumed)
             )
         }
+        Some(Action::MemberPasswordSet) => format!("set a new password for the member of “{name}”"),
+        Some(Action::SupportViewedAgency) => {
+            "viewed the agency as support staff (read-only)".to_owned()
+        }
+        Some(Action::SupportViewedSubAccount) => {
+            format!("viewed “{name}” as support staff (read-only)")
+        }
         None => entry.action.clone(),
     }
 }

@@ -1,0 +1,206 @@
+//! `/support`: support staff search agencies and inspect them read-only.
+//! Every view of an agency or sub-account is written to that agency's
+//! activity log, so the owner sees who looked and when.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{Identity, session};
+use crate::db::activity::{self, Action, NewEntry};
+use crate::db::agencies::{self, SearchPage};
+use crate::db::sub_accounts;
+use crate::domain::{AgencyId, Role, SubAccountId};
+use crate::error::AppError;
+use crate::render::{Layout, NavUser, html};
+use crate::routes::account::SubAccountView;
+use crate::routes::agency::view::AgencyView;
+use crate::state::AppState;
+
+/// Results per page of the search.
+const PER_PAGE: i64 = 20;
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "support/search.html")]
+struct SearchTemplate {
+    layout: Layout,
+    query: String,
+    results: SearchPage,
+    page: i64,
+    pages: i64,
+}
+
+impl SearchTemplate {
+    /// The link to page `page` (counted from 1) of the same search.
+    fn page_link(&self, page: &i64) -> String {
+        let query: String = url_encode(&self.query);
+        format!("/support?q={query}&page={page}")
+    }
+}
+
+fn url_encode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .map(|encoded| encoded.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "support/agency.html")]
+struct AgencyTemplate {
+    layout: Layout,
+    agency_id: AgencyId,
+    view: AgencyView,
+}
+
+#[derive(Template)]
+#[template(path = "support/sub_account.html")]
+struct SubAccountTemplate {
+    layout: Layout,
+    agency_id: AgencyId,
+    agency_name: String,
+    account: SubAccountView,
+}
+
+fn support_layout(session: &Session, email: String) -> Result<Layout, AppError> {
+    Ok(Layout {
+        csrf_token: session::csrf_token(session)?,
+        user: Some(NavUser {
+            email,
+            role: Role::Support,
+        }),
+    })
+}
+
+/// Checks that the signed-in user is support staff and returns their email.
+/// Everyone else gets 404, so the support pages do not show they exist.
+fn support_email(user: crate::auth::CurrentUser) -> Result<String, AppError> {
+    if user.role == Role::Support {
+        Ok(user.email)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// `GET /support?q=…&page=…`
+pub async fn search(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let SearchQuery { q, page } = query.into_inner();
+    // Pages count from 1 in links; anything unreadable is the first page.
+    let page = page
+        .and_then(|page| page.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, i64::MAX / PER_PAGE);
+    let search_text = q.clone();
+    let (email, results) = state
+        .as_user(identity, move |connection, user| {
+            let email = support_email(user)?;
+            let results = agencies::search(connection, &search_text, page - 1, PER_PAGE)?;
+            Ok((email, results))
+        })
+        .await?;
+    let pages = ((results.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let template = SearchTemplate {
+        layout: support_layout(&session, email)?,
+        query: q.trim().to_owned(),
+        results,
+        page,
+        pages,
+    };
+    html(StatusCode::OK, &template)
+}
+
+fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+/// `GET /support/agencies/{id}`: the Agency page without actions.
+pub async fn agency(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let agency_id = AgencyId(parse_id(&path)?);
+    let now = state.clock.now();
+    let (email, overview) = state
+        .as_user(identity, move |connection, user| {
+            let email = support_email(user)?;
+            let agency = agencies::find(connection, agency_id)?;
+            let entry = NewEntry {
+                agency_id,
+                actor_email: &email,
+                action: Action::SupportViewedAgency.as_str(),
+                sub_account_id: None,
+                sub_account_name: None,
+                value_before: None,
+                value_after: Some(agency.name),
+                created_at: now,
+            };
+            activity::insert(connection, &entry)?;
+            let overview = sub_accounts::overview(connection, agency_id)?;
+            Ok((email, overview))
+        })
+        .await?;
+    tracing::info!(agency_id = agency_id.0, "support viewed an agency");
+    let template = AgencyTemplate {
+        layout: support_layout(&session, email)?,
+        agency_id,
+        view: AgencyView::new(&overview),
+    };
+    html(StatusCode::OK, &template)
+}
+
+/// `GET /support/agencies/{id}/sub-accounts/{sub_account_id}`: a sub-account as its member sees it.
+pub async fn sub_account(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (agency_raw, sub_account_raw) = path.into_inner();
+    let agency_id = AgencyId(parse_id(&agency_raw)?);
+    let sub_account_id = SubAccountId(parse_id(&sub_account_raw)?);
+    let now = state.clock.now();
+    let (email, agency_name, listing) = state
+        .as_user(identity, move |connection, user| {
+            let email = support_email(user)?;
+            let agency = agencies::find(connection, agency_id)?;
+            let listing = sub_accounts::find_listing(connection, agency_id, sub_account_id)?;
+            let entry = NewEntry::about(
+                agency_id,
+                &email,
+                Action::SupportViewedSubAccount,
+                (sub_account_id, &listing.sub_account.name),
+                now,
+            );
+            activity::insert(connection, &entry)?;
+            Ok((email, agency.name, listing))
+        })
+        .await?;
+    tracing::info!(
+        agency_id = agency_id.0,
+        sub_account_id = sub_account_id.0,
+        "support viewed a sub-account"
+    );
+    let template = SubAccountTemplate {
+        layout: support_layout(&session, email)?,
+        agency_id,
+        agency_name,
+        account: SubAccountView::new(&listing),
+    };
+    html(StatusCode::OK, &template)
+}
