@@ -40,6 +40,9 @@ pub enum AppError {
     /// A conflict that no form on the page can show next to a field.
     #[error("{0}")]
     Conflict(String),
+    /// The sub-account is inactive, so the change cannot be made now.
+    #[error("{0}")]
+    Locked(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -73,6 +76,7 @@ impl AppError {
                 "The request is larger than the dashboard accepts, so nothing was changed.".to_owned(),
             ),
             Self::Conflict(message) => ("Not changed", message.clone()),
+            Self::Locked(message) => ("Sub-account inactive", message.clone()),
             Self::Internal(_) => (
                 "Something went wrong",
                 "The dashboard could not complete this request, and nothing was changed. Try again in a moment; if it keeps failing, tell your administrator the time it happened.".to_owned(),
@@ -121,6 +125,7 @@ impl ResponseError for AppError {
             Self::MalformedForm(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Locked(_) => StatusCode::LOCKED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

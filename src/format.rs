@@ -28,9 +28,29 @@ pub fn readable_utc(time: &NaiveDateTime) -> String {
     time.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// Quotes a text field for CSV (RFC 4180). A field that a spreadsheet would
+/// read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading apostrophe, so opening the file runs nothing.
+pub fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_field_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("Client A"), "\"Client A\"");
+        assert_eq!(csv_field("Say \"hi\", ok"), "\"Say \"\"hi\"\", ok\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-5"), "\"'-5\"");
+    }
 
     #[test]
     fn thousands_groups_digits() {

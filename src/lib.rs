@@ -7,6 +7,7 @@
 //! SQLite or PostgreSQL; `auth` covers sessions, passwords and CSRF.
 
 pub mod auth;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod config;

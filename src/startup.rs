@@ -104,6 +104,7 @@ impl Application {
                             other => AppError::MalformedForm(other.to_string()).into(),
                         }),
                 )
+                .app_data(routes::api::json_config())
                 .configure(routes::configure)
                 .wrap(from_fn(csrf::verify))
                 .wrap(sessions)

@@ -24,6 +24,8 @@ pub enum Action {
     /// `value_before` is the allocation and `value_after` the consumed tasks at deletion.
     Deleted,
     MemberPasswordSet,
+    /// `value_before` is "consumed/allocated" and `value_after` the level reached (75, 90 or 100).
+    UsageAlert,
     /// `value_after` is the agency's name.
     SupportViewedAgency,
     SupportViewedSubAccount,
@@ -39,6 +41,7 @@ impl Action {
             Self::Activated => "sub_account.activated",
             Self::Deleted => "sub_account.deleted",
             Self::MemberPasswordSet => "sub_account.member_password_set",
+            Self::UsageAlert => "sub_account.usage_alert",
             Self::SupportViewedAgency => "support.viewed_agency",
             Self::SupportViewedSubAccount => "support.viewed_sub_account",
         }
@@ -53,6 +56,7 @@ impl Action {
             Self::Activated,
             Self::Deleted,
             Self::MemberPasswordSet,
+            Self::UsageAlert,
             Self::SupportViewedAgency,
             Self::SupportViewedSubAccount,
         ]

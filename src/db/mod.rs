@@ -9,9 +9,13 @@
 
 pub mod activity;
 pub mod agencies;
+pub mod api_keys;
+pub mod automations;
+pub mod periods;
 pub mod schema;
 pub mod setup;
 pub mod sub_accounts;
+pub mod usage;
 pub mod users;
 
 use std::path::Path;
@@ -218,7 +222,7 @@ pub enum Lock {
 /// Runs `body` in a transaction that holds `lock` from its first statement, so
 /// what `body` reads cannot change before it writes. SQLite starts the
 /// transaction with `BEGIN IMMEDIATE`; PostgreSQL locks the agency row with
-/// `SELECT … FOR UPDATE`. A missing agency is `Err(NotFound)`.
+/// `SELECT … FOR NO KEY UPDATE`. A missing agency is `Err(NotFound)`.
 pub fn write_transaction<T, E>(
     connection: &mut DbConnection,
     lock: Lock,

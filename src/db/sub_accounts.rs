@@ -6,11 +6,12 @@
 //! writes, and reads the agency's overview back, so the page it renders shows
 //! the state the action left.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::activity::{self, Action, NewEntry};
 use super::agencies::{self, Agency};
+use super::automations::Status as AutomationStatus;
 use super::schema::{agencies as agencies_table, sub_accounts, users};
 use super::users::NewUser;
 use super::{ActionError, DbConnection, Lock, read_transaction, write_transaction};
@@ -33,6 +34,8 @@ pub struct SubAccount {
     pub status_changed_at: Option<NaiveDateTime>,
     pub status_changed_by: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The highest usage alert logged this period: 0, 75, 90 or 100 (percent).
+    pub alert_level: i32,
 }
 
 impl SubAccount {
@@ -62,6 +65,8 @@ pub struct Overview {
     pub agency: Agency,
     pub sub_accounts: Vec<Listing>,
     pub activity: Vec<activity::Entry>,
+    /// Automations per sub-account; a sub-account without any is missing.
+    pub automation_counts: Vec<(SubAccountId, i64)>,
 }
 
 impl Overview {
@@ -70,6 +75,13 @@ impl Overview {
             &self.agency,
             self.sub_accounts.iter().map(|listing| &listing.sub_account),
         )
+    }
+
+    pub fn automation_count(&self, sub_account_id: SubAccountId) -> i64 {
+        self.automation_counts
+            .iter()
+            .find(|(id, _)| *id == sub_account_id)
+            .map_or(0, |(_, count)| *count)
     }
 
     pub fn listing(&self, sub_account_id: SubAccountId) -> Option<&Listing> {
@@ -122,11 +134,14 @@ pub struct Deleted {
     pub consumed: i64,
 }
 
-/// Reads the Agency page's data in one read-only snapshot.
+/// Rolls the agency's billing period over if it has ended, then reads the
+/// Agency page's data in one read-only snapshot.
 pub fn overview(
     connection: &mut DbConnection,
     agency_id: AgencyId,
+    today: NaiveDate,
 ) -> Result<Overview, ActionError> {
+    super::periods::ensure_current(connection, agency_id, today)?;
     read_transaction(connection, |connection| {
         load_overview(connection, agency_id).map_err(ActionError::from)
     })
@@ -144,10 +159,12 @@ fn load_overview(connection: &mut DbConnection, agency_id: AgencyId) -> QueryRes
         .map(|(sub_account, email)| Listing { sub_account, email })
         .collect();
     let activity = activity::recent(connection, agency_id, activity::RECENT_ENTRIES)?;
+    let automation_counts = super::automations::counts(connection, agency_id)?;
     Ok(Overview {
         agency,
         sub_accounts,
         activity,
+        automation_counts,
     })
 }
 
@@ -197,6 +214,7 @@ pub fn add(
     new: &NewSubAccount<'_>,
     now: NaiveDateTime,
 ) -> Result<(SubAccountId, Overview), ActionError> {
+    super::periods::ensure_current(connection, agency_id, now.date())?;
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         let figures = figures(connection, agency_id)?;
         if figures.limit_reached() {
@@ -270,6 +288,7 @@ pub fn update_tasks(
     actor_email: &str,
     now: NaiveDateTime,
 ) -> Result<Overview, ActionError> {
+    super::periods::ensure_current(connection, agency_id, now.date())?;
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         let sub_account = find_in_agency(connection, agency_id, sub_account_id)?;
         let figures = figures(connection, agency_id)?;
@@ -313,7 +332,15 @@ pub fn update_tasks(
                     .filter(sub_accounts::id.eq(sub_account_id))
                     .filter(sub_accounts::consumed.le(new_allocation)),
             )
-            .set(sub_accounts::allocated.eq(new_allocation))
+            .set((
+                sub_accounts::allocated.eq(new_allocation),
+                // A raised allocation can bring usage back under a threshold,
+                // so the next crossing is logged again.
+                sub_accounts::alert_level.eq(super::usage::alert_level(
+                    sub_account.consumed,
+                    new_allocation,
+                )),
+            ))
             .execute(connection)?;
             if updated == 0 {
                 let consumed = find_in_agency(connection, agency_id, sub_account_id)?.consumed;
@@ -352,6 +379,7 @@ pub fn set_active(
     actor_email: &str,
     now: NaiveDateTime,
 ) -> Result<Overview, ActionError> {
+    super::periods::ensure_current(connection, agency_id, now.date())?;
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         let sub_account = find_in_agency(connection, agency_id, sub_account_id)?;
         if sub_account.active != active {
@@ -367,6 +395,12 @@ pub fn set_active(
             } else {
                 (Action::Deactivated, "active", "inactive")
             };
+            let (from, to) = if active {
+                (AutomationStatus::PausedByAgency, AutomationStatus::Running)
+            } else {
+                (AutomationStatus::Running, AutomationStatus::PausedByAgency)
+            };
+            super::automations::move_all(connection, sub_account_id, from, to)?;
             let entry = NewEntry::about(
                 agency_id,
                 actor_email,
@@ -391,6 +425,7 @@ pub fn delete(
     actor_email: &str,
     now: NaiveDateTime,
 ) -> Result<(Deleted, Overview), ActionError> {
+    super::periods::ensure_current(connection, agency_id, now.date())?;
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         find_in_agency(connection, agency_id, sub_account_id)?;
         diesel::delete(users::table.filter(users::sub_account_id.eq(sub_account_id)))

@@ -66,3 +66,11 @@ id_type!(
     /// Primary key of a user: an owner, a member or a support staff member.
     UserId
 );
+id_type!(
+    /// Primary key of an automation.
+    AutomationId
+);
+id_type!(
+    /// Primary key of an API key.
+    ApiKeyId
+);

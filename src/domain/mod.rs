@@ -9,13 +9,14 @@ mod figures;
 mod ids;
 mod name;
 mod password;
+pub mod period;
 mod role;
 mod tasks;
 
 pub use email::Email;
 pub use figures::{Figures, SubAccountUsage};
-pub use ids::{AgencyId, SubAccountId, UserId};
-pub use name::{AgencyName, SubAccountName};
+pub use ids::{AgencyId, ApiKeyId, AutomationId, SubAccountId, UserId};
+pub use name::{AgencyName, ShortName, SubAccountName};
 pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, Password};
 pub use role::Role;
 pub use tasks::{MAX_TASKS, TaskCount};

@@ -53,6 +53,20 @@ impl AgencyName {
     }
 }
 
+/// Name of an automation or an API key, with the same rules as a sub-account name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortName(String);
+
+impl ShortName {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        parse_display_name("name", "Name", input).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Identity, password, session};
-use crate::db::sub_accounts::{self, Listing};
+use crate::db::sub_accounts::Listing;
 use crate::db::users;
-use crate::domain::{FieldError, FieldErrors, Password, Role, SubAccountId};
+use crate::domain::{
+    AgencyId, ApiKeyId, AutomationId, FieldError, FieldErrors, Password, Role, SubAccountId,
+};
 use crate::error::AppError;
 use crate::format::{iso_utc, readable_utc, thousands};
 use crate::render::{Layout, NavUser, html, see_other};
+use crate::routes::sub_account_page::{
+    self, Change, NameForm, PeriodQuery, SubAccountPage, Viewer,
+};
 use crate::state::AppState;
 
 /// A sub-account's status and tasks, as its page shows them.
@@ -33,6 +38,8 @@ pub struct SubAccountView {
     pub percent_used: i64,
     /// When an inactive sub-account was deactivated: the ISO time and the readable time.
     pub deactivated: Option<(String, String)>,
+    /// A warning when usage reached 75%, 90% or 100% of the allocation.
+    pub alert: Option<String>,
 }
 
 impl SubAccountView {
@@ -61,16 +68,20 @@ impl SubAccountView {
             meter_high: meter_max * 9 / 10,
             percent_used: sub_account.consumed * 100 / meter_max,
             deactivated,
+            alert: crate::routes::agency::view::usage_alert(
+                sub_account.consumed,
+                sub_account.allocated,
+            )
+            .map(|level| {
+                format!(
+                    "Usage warning: {}. {} of {} tasks consumed this billing period.",
+                    level.to_lowercase(),
+                    thousands(sub_account.consumed),
+                    thousands(sub_account.allocated)
+                )
+            }),
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "account/page.html")]
-struct AccountPage {
-    layout: Layout,
-    account: SubAccountView,
-    flash: Option<String>,
 }
 
 #[derive(Template)]
@@ -80,7 +91,7 @@ struct PasswordPage {
     errors: FieldErrors,
 }
 
-fn user_layout(session: &Session, user: &CurrentUser) -> Result<Layout, AppError> {
+pub fn user_layout(session: &Session, user: &CurrentUser) -> Result<Layout, AppError> {
     Ok(Layout {
         csrf_token: session::csrf_token(session)?,
         user: Some(NavUser {
@@ -90,29 +101,178 @@ fn user_layout(session: &Session, user: &CurrentUser) -> Result<Layout, AppError
     })
 }
 
-/// `GET /account`: the member's sub-account. Other roles get 404.
+/// Returns the member's agency and sub-account. Other roles get 404.
+fn own_sub_account(user: &CurrentUser) -> Result<(AgencyId, SubAccountId), AppError> {
+    match (user.role, user.agency_id, user.sub_account_id) {
+        (Role::Member, Some(agency_id), Some(sub_account_id)) => Ok((agency_id, sub_account_id)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+const ACCOUNT_PAGE: &str = "/account";
+
+/// `GET /account`: the member's sub-account.
 pub async fn page(
     identity: Identity,
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (user, listing) = state
-        .as_user(identity, |connection, user| {
-            let (Role::Member, Some(agency_id), Some(sub_account_id)) =
-                (user.role, user.agency_id, user.sub_account_id)
-            else {
-                return Err(AppError::NotFound);
-            };
-            let listing = sub_accounts::find_listing(connection, agency_id, sub_account_id)?;
-            Ok((user, listing))
+    let today = state.clock.now().date();
+    let requested = query.into_inner().period;
+    let (user, agency_id, data) = state
+        .as_user(identity, move |connection, user| {
+            let (agency_id, sub_account_id) = own_sub_account(&user)?;
+            let data = sub_account_page::load(
+                connection,
+                agency_id,
+                sub_account_id,
+                today,
+                requested.as_deref(),
+            )?;
+            Ok((user, agency_id, data))
         })
         .await?;
-    let page = AccountPage {
-        layout: user_layout(&session, &user)?,
-        account: SubAccountView::new(&listing),
-        flash: session::take_flash(&session),
-    };
-    html(StatusCode::OK, &page)
+    let mut page = SubAccountPage::new(
+        user_layout(&session, &user)?,
+        Viewer::Member,
+        ACCOUNT_PAGE.to_owned(),
+        agency_id,
+        data,
+    );
+    page.flash = session::take_flash(&session);
+    page.render(StatusCode::OK)
+}
+
+/// Runs a change on the member's own sub-account and answers it.
+async fn member_change<F>(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    action: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConnection, SubAccountId) -> Result<Change, AppError>
+        + Send
+        + 'static,
+{
+    let (user, agency_id, change, data) =
+        sub_account_page::change_and_load(&state, identity, own_sub_account, action).await?;
+    let layout = user_layout(&session, &user)?;
+    sub_account_page::respond(
+        &session,
+        change,
+        move || {
+            let data =
+                data.ok_or_else(|| AppError::internal(anyhow::anyhow!("page data missing")))?;
+            Ok(SubAccountPage::new(
+                layout,
+                Viewer::Member,
+                ACCOUNT_PAGE.to_owned(),
+                agency_id,
+                data,
+            ))
+        },
+        ACCOUNT_PAGE,
+    )
+}
+
+/// `POST /account/automations`
+pub async fn create_automation(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let name = form.into_inner().name;
+    member_change(
+        identity,
+        state,
+        session,
+        move |connection, sub_account_id| {
+            sub_account_page::create_automation(connection, sub_account_id, &name, now)
+        },
+    )
+    .await
+}
+
+/// `POST /account/automations/{id}/pause`
+pub async fn pause_automation(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = AutomationId(sub_account_page::parse_path_id(&path)?);
+    member_change(
+        identity,
+        state,
+        session,
+        move |connection, sub_account_id| {
+            sub_account_page::set_running(connection, sub_account_id, id, false)
+        },
+    )
+    .await
+}
+
+/// `POST /account/automations/{id}/resume`
+pub async fn resume_automation(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = AutomationId(sub_account_page::parse_path_id(&path)?);
+    member_change(
+        identity,
+        state,
+        session,
+        move |connection, sub_account_id| {
+            sub_account_page::set_running(connection, sub_account_id, id, true)
+        },
+    )
+    .await
+}
+
+/// `POST /account/api-keys`
+pub async fn create_key(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let name = form.into_inner().name;
+    member_change(
+        identity,
+        state,
+        session,
+        move |connection, sub_account_id| {
+            sub_account_page::create_key(connection, sub_account_id, &name, now)
+        },
+    )
+    .await
+}
+
+/// `POST /account/api-keys/{id}/revoke`
+pub async fn revoke_key(
+    identity: Identity,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = ApiKeyId(sub_account_page::parse_path_id(&path)?);
+    let now = state.clock.now();
+    member_change(
+        identity,
+        state,
+        session,
+        move |connection, sub_account_id| {
+            sub_account_page::revoke_key(connection, sub_account_id, id, now)
+        },
+    )
+    .await
 }
 
 /// Checks that the user may change their own password: owners and members.

@@ -7,11 +7,13 @@
 
 pub mod account;
 pub mod agency;
+pub mod api;
 pub mod health;
 pub mod home;
 pub mod login;
 pub mod setup;
 pub mod static_files;
+pub mod sub_account_page;
 pub mod support;
 
 use actix_web::web;
@@ -44,10 +46,19 @@ routes! {
     GET "/setup/{token}" => setup::form,
     POST "/setup/{token}" => setup::submit,
     GET "/account" => account::page,
+    POST "/account/automations" => account::create_automation,
+    POST "/account/automations/{id}/pause" => account::pause_automation,
+    POST "/account/automations/{id}/resume" => account::resume_automation,
+    POST "/account/api-keys" => account::create_key,
+    POST "/account/api-keys/{id}/revoke" => account::revoke_key,
     GET "/account/password" => account::password_form,
     POST "/account/password" => account::change_password,
     GET "/accounts/agency" => agency::pages::agency,
     GET "/accounts/agency/sub-accounts/new" => agency::pages::add_form,
+    GET "/accounts/agency/usage.csv" => agency::pages::usage_csv,
+    GET "/accounts/agency/sub-accounts/{id}" => agency::sub_account::page,
+    POST "/accounts/agency/sub-accounts/{id}/api-keys" => agency::sub_account::create_key,
+    POST "/accounts/agency/sub-accounts/{id}/api-keys/{key_id}/revoke" => agency::sub_account::revoke_key,
     POST "/accounts/agency/sub-accounts" => agency::actions::add,
     POST "/accounts/agency/sub-accounts/{id}/tasks" => agency::actions::update_tasks,
     POST "/accounts/agency/sub-accounts/{id}/deactivate" => agency::actions::deactivate,
@@ -60,6 +71,22 @@ routes! {
     GET "/support" => support::search,
     GET "/support/agencies/{id}" => support::agency,
     GET "/support/agencies/{id}/sub-accounts/{sub_account_id}" => support::sub_account,
+    GET "/api/v1/usage" => api::usage::current,
+    POST "/api/v1/usage" => api::usage::consume,
+    GET "/api/v1/automations" => api::automations::list,
+    POST "/api/v1/automations" => api::automations::create,
+    POST "/api/v1/automations/{id}/pause" => api::automations::pause,
+    POST "/api/v1/automations/{id}/resume" => api::automations::resume,
+    GET "/api/v1/openapi.json" => api::openapi_json,
+}
+
+/// Parses an id from a path: ASCII digits without a sign or leading zero, so
+/// one resource has one address.
+pub fn parse_id(raw: &str) -> Option<i64> {
+    let canonical = !raw.is_empty()
+        && raw.bytes().all(|byte| byte.is_ascii_digit())
+        && (raw == "0" || !raw.starts_with('0'));
+    canonical.then(|| raw.parse().ok()).flatten()
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

@@ -15,8 +15,8 @@ use crate::db::sub_accounts;
 use crate::domain::{AgencyId, Role, SubAccountId};
 use crate::error::AppError;
 use crate::render::{Layout, NavUser, html};
-use crate::routes::account::SubAccountView;
 use crate::routes::agency::view::AgencyView;
+use crate::routes::sub_account_page::{self, PeriodQuery, SubAccountPage, Viewer};
 use crate::state::AppState;
 
 /// Results per page of the search.
@@ -60,15 +60,6 @@ struct AgencyTemplate {
     layout: Layout,
     agency_id: AgencyId,
     view: AgencyView,
-}
-
-#[derive(Template)]
-#[template(path = "support/sub_account.html")]
-struct SubAccountTemplate {
-    layout: Layout,
-    agency_id: AgencyId,
-    agency_name: String,
-    account: SubAccountView,
 }
 
 fn support_layout(session: &Session, email: String) -> Result<Layout, AppError> {
@@ -124,7 +115,7 @@ pub async fn search(
 }
 
 fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+    crate::routes::parse_id(raw).ok_or(AppError::NotFound)
 }
 
 /// `GET /support/agencies/{id}`: the Agency page without actions.
@@ -136,6 +127,7 @@ pub async fn agency(
 ) -> Result<HttpResponse, AppError> {
     let agency_id = AgencyId(parse_id(&path)?);
     let now = state.clock.now();
+    let today = now.date();
     let (email, overview) = state
         .as_user(identity, move |connection, user| {
             let email = support_email(user)?;
@@ -151,15 +143,20 @@ pub async fn agency(
                 created_at: now,
             };
             activity::insert(connection, &entry)?;
-            let overview = sub_accounts::overview(connection, agency_id)?;
+            let overview = sub_accounts::overview(connection, agency_id, today)?;
             Ok((email, overview))
         })
         .await?;
     tracing::info!(agency_id = agency_id.0, "support viewed an agency");
+    let mut view = AgencyView::new(&overview);
+    // The owner's sub-account pages are not the support user's to open.
+    for row in &mut view.rows {
+        row.link = None;
+    }
     let template = AgencyTemplate {
         layout: support_layout(&session, email)?,
         agency_id,
-        view: AgencyView::new(&overview),
+        view,
     };
     html(StatusCode::OK, &template)
 }
@@ -170,25 +167,32 @@ pub async fn sub_account(
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<(String, String)>,
+    query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (agency_raw, sub_account_raw) = path.into_inner();
     let agency_id = AgencyId(parse_id(&agency_raw)?);
     let sub_account_id = SubAccountId(parse_id(&sub_account_raw)?);
     let now = state.clock.now();
-    let (email, agency_name, listing) = state
+    let requested = query.into_inner().period;
+    let (email, data) = state
         .as_user(identity, move |connection, user| {
             let email = support_email(user)?;
-            let agency = agencies::find(connection, agency_id)?;
-            let listing = sub_accounts::find_listing(connection, agency_id, sub_account_id)?;
+            let data = sub_account_page::load(
+                connection,
+                agency_id,
+                sub_account_id,
+                now.date(),
+                requested.as_deref(),
+            )?;
             let entry = NewEntry::about(
                 agency_id,
                 &email,
                 Action::SupportViewedSubAccount,
-                (sub_account_id, &listing.sub_account.name),
+                (sub_account_id, &data.account.name),
                 now,
             );
             activity::insert(connection, &entry)?;
-            Ok((email, agency.name, listing))
+            Ok((email, data))
         })
         .await?;
     tracing::info!(
@@ -196,11 +200,13 @@ pub async fn sub_account(
         sub_account_id = sub_account_id.0,
         "support viewed a sub-account"
     );
-    let template = SubAccountTemplate {
-        layout: support_layout(&session, email)?,
+    let base = format!("/support/agencies/{agency_id}/sub-accounts/{sub_account_id}");
+    let page = SubAccountPage::new(
+        support_layout(&session, email)?,
+        Viewer::Support,
+        base,
         agency_id,
-        agency_name,
-        account: SubAccountView::new(&listing),
-    };
-    html(StatusCode::OK, &template)
+        data,
+    );
+    page.render(StatusCode::OK)
 }

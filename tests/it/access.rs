@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    Backend, MEMBER_PASSWORD, OWNER_PASSWORD, STAFF_PASSWORD, TestApp, TestClient,
+    Backend, ClockExt, MEMBER_PASSWORD, OWNER_PASSWORD, STAFF_PASSWORD, TestApp, TestClient,
 };
 use crate::on_both_backends;
 
@@ -154,6 +154,69 @@ fn matrix() -> Vec<Row> {
             vec![],
             [FOUND, 404, 404, 404, 404, 200],
         ),
+        row(
+            "POST",
+            "/account/automations",
+            vec![("name", "Sync")],
+            [FOUND, 404, 404, SEE_OTHER, SEE_OTHER, 403],
+        ),
+        row(
+            "POST",
+            "/account/automations/{id}/pause",
+            vec![],
+            [FOUND, 404, 404, SEE_OTHER, 404, 403],
+        ),
+        row(
+            "POST",
+            "/account/automations/{id}/resume",
+            vec![],
+            [FOUND, 404, 404, SEE_OTHER, 404, 403],
+        ),
+        // A new key is shown once, on the page itself.
+        row(
+            "POST",
+            "/account/api-keys",
+            vec![("name", "CI")],
+            [FOUND, 404, 404, 200, 200, 403],
+        ),
+        row(
+            "POST",
+            "/account/api-keys/{id}/revoke",
+            vec![],
+            [FOUND, 404, 404, SEE_OTHER, 404, 403],
+        ),
+        row(
+            "GET",
+            "/accounts/agency/usage.csv",
+            vec![],
+            [FOUND, 200, 200, 404, 404, 404],
+        ),
+        row(
+            "GET",
+            "/accounts/agency/sub-accounts/{id}",
+            vec![],
+            [FOUND, 200, 404, 404, 404, 404],
+        ),
+        row(
+            "POST",
+            "/accounts/agency/sub-accounts/{id}/api-keys",
+            vec![("name", "CI")],
+            [FOUND, 200, 404, 404, 404, 403],
+        ),
+        row(
+            "POST",
+            "/accounts/agency/sub-accounts/{id}/api-keys/{key_id}/revoke",
+            vec![],
+            [FOUND, SEE_OTHER, 404, 404, 404, 403],
+        ),
+        // Session cookies do not authenticate the API: it needs a bearer key.
+        row("GET", "/api/v1/usage", vec![], [401; 6]),
+        row("POST", "/api/v1/usage", vec![], [401; 6]),
+        row("GET", "/api/v1/automations", vec![], [401; 6]),
+        row("POST", "/api/v1/automations", vec![], [401; 6]),
+        row("POST", "/api/v1/automations/{id}/pause", vec![], [401; 6]),
+        row("POST", "/api/v1/automations/{id}/resume", vec![], [401; 6]),
+        row("GET", "/api/v1/openapi.json", vec![], [200; 6]),
     ]
 }
 
@@ -176,6 +239,8 @@ fn row(
 struct World {
     agency_a: i64,
     sub_account_a1: i64,
+    automation_a1: i64,
+    api_key_a1: i64,
     clients: Vec<TestClient>,
     passwords: Vec<&'static str>,
 }
@@ -220,9 +285,23 @@ async fn world(app: &TestApp, prefix: &str) -> World {
         .await;
     let mut anonymous = app.client();
     anonymous.get("/login").await;
+    let now = app.clock.now_for_tests();
+    let automation =
+        subaccounts::db::automations::create(&mut app.connection(), a1, "Nightly sync", now)
+            .expect("automation");
+    let key = subaccounts::db::api_keys::create(
+        &mut app.connection(),
+        a1,
+        "CI",
+        &format!("sa_matrix_{prefix}"),
+        now,
+    )
+    .expect("key");
     World {
         agency_a: agency_a.0,
         sub_account_a1: a1.0,
+        automation_a1: automation.id.0,
+        api_key_a1: key.id.0,
         clients: vec![anonymous, owner_a, owner_b, member_a1, member_a2, support],
         passwords: vec![
             "",
@@ -238,6 +317,10 @@ async fn world(app: &TestApp, prefix: &str) -> World {
 fn concrete_path(pattern: &str, world: &World) -> String {
     let id = if pattern.starts_with("/support/") {
         world.agency_a
+    } else if pattern.contains("/automations/") {
+        world.automation_a1
+    } else if pattern.starts_with("/account/api-keys/") {
+        world.api_key_a1
     } else {
         world.sub_account_a1
     };
@@ -245,6 +328,7 @@ fn concrete_path(pattern: &str, world: &World) -> String {
         .replace("{file}", "app.css")
         .replace("{token}", "not-a-setup-token")
         .replace("{sub_account_id}", &world.sub_account_a1.to_string())
+        .replace("{key_id}", &world.api_key_a1.to_string())
         .replace("{id}", &id.to_string())
 }
 

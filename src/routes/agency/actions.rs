@@ -17,6 +17,7 @@ use crate::domain::{Email, FieldErrors, Password, SubAccountId, SubAccountName, 
 use crate::error::AppError;
 use crate::format::thousands;
 use crate::render::{html, is_htmx, see_other};
+use crate::routes::agency::UsageView;
 use crate::state::AppState;
 
 const AGENCY_PAGE: &str = "/accounts/agency";
@@ -46,6 +47,7 @@ enum Outcome<T> {
         status: StatusCode,
         errors: FieldErrors,
         overview: Overview,
+        usage: UsageView,
     },
 }
 
@@ -61,6 +63,7 @@ where
     F: FnOnce(&mut DbConnection, &Owner) -> Result<T, ActionError> + Send + 'static,
     T: Send + 'static,
 {
+    let today = state.clock.now().date();
     state
         .as_owner(identity, move |connection, owner| {
             let (status, errors) = match action(connection, &owner) {
@@ -71,11 +74,13 @@ where
                 Err(ActionError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
                 Err(other) => return Err(other.into()),
             };
-            let overview = sub_accounts::overview(connection, owner.agency_id)?;
+            let overview = sub_accounts::overview(connection, owner.agency_id, today)?;
+            let usage = UsageView::load(connection, &overview, None)?;
             let rejected = Outcome::Rejected {
                 status,
                 errors,
                 overview,
+                usage,
             };
             Ok((owner, rejected))
         })
@@ -172,6 +177,7 @@ pub async fn add(
             status,
             errors,
             overview,
+            usage,
         } => {
             let view = AgencyView::new(&overview);
             let mut add_form = AddFormView {
@@ -202,6 +208,7 @@ pub async fn add(
                     add_form: Some(add_form),
                     delete: None,
                     flash: None,
+                    usage,
                 },
             )
         }
@@ -243,6 +250,7 @@ fn respond_to_row_action(
             status,
             errors,
             overview,
+            usage,
         } => {
             let mut view = AgencyView::new(&overview);
             let message = errors
@@ -271,6 +279,7 @@ fn respond_to_row_action(
                     add_form: None,
                     delete: None,
                     flash: None,
+                    usage,
                 },
             )
         }

@@ -7,6 +7,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod pages;
+pub(crate) mod sub_account;
 pub mod view;
 
 use actix_session::Session;
@@ -27,6 +28,48 @@ struct AgencyPage {
     add_form: Option<AddFormView>,
     delete: Option<DeleteView>,
     flash: Option<String>,
+    usage: UsageView,
+}
+
+/// The Agency page's usage chart, its period selector and the export link.
+#[derive(Debug, Clone)]
+pub struct UsageView {
+    chart: crate::chart::Chart,
+    periods: Vec<crate::chart::PeriodOption>,
+    csv_link: String,
+}
+
+impl UsageView {
+    /// Reads the agency's daily usage in the requested period.
+    pub fn load(
+        connection: &mut crate::db::DbConnection,
+        overview: &crate::db::sub_accounts::Overview,
+        requested: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let agency = &overview.agency;
+        let closed = crate::db::periods::history(connection, agency.id)?;
+        let selection = crate::db::periods::select(
+            agency.period_start,
+            agency.period_anchor_day,
+            &closed,
+            requested,
+        );
+        let totals =
+            crate::db::usage::agency_daily(connection, agency.id, selection.start, selection.end)?;
+        let title = if selection.current {
+            "Daily usage this billing period"
+        } else {
+            "Daily usage in an earlier billing period"
+        };
+        Ok(Self {
+            chart: crate::chart::daily(title.to_owned(), selection.start, selection.end, &totals),
+            periods: selection.options,
+            csv_link: format!(
+                "/accounts/agency/usage.csv?period={}",
+                selection.start.format("%Y-%m-%d")
+            ),
+        })
+    }
 }
 
 /// htmx response to a row action.

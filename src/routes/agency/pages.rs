@@ -13,18 +13,24 @@ use crate::auth::{Identity, session};
 use crate::db::sub_accounts;
 use crate::error::AppError;
 use crate::render::{html, is_htmx};
+use crate::routes::agency::UsageView;
+use crate::routes::sub_account_page::PeriodQuery;
 use crate::state::AppState;
 
-/// `GET /accounts/agency`
+/// `GET /accounts/agency`, with the usage chart of the `?period=` chosen.
 pub async fn agency(
     identity: Identity,
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (owner, overview) = state
-        .as_owner(identity, |connection, owner| {
-            let overview = sub_accounts::overview(connection, owner.agency_id)?;
-            Ok((owner, overview))
+    let today = state.clock.now().date();
+    let requested = query.into_inner().period;
+    let (owner, overview, usage) = state
+        .as_owner(identity, move |connection, owner| {
+            let overview = sub_accounts::overview(connection, owner.agency_id, today)?;
+            let usage = UsageView::load(connection, &overview, requested.as_deref())?;
+            Ok((owner, overview, usage))
         })
         .await?;
     let page = AgencyPage {
@@ -33,6 +39,7 @@ pub async fn agency(
         add_form: None,
         delete: None,
         flash: session::take_flash(&session),
+        usage,
     };
     html(StatusCode::OK, &page)
 }
@@ -45,10 +52,12 @@ pub async fn add_form(
     session: Session,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let (owner, overview) = state
-        .as_owner(identity, |connection, owner| {
-            let overview = sub_accounts::overview(connection, owner.agency_id)?;
-            Ok((owner, overview))
+    let today = state.clock.now().date();
+    let (owner, overview, usage) = state
+        .as_owner(identity, move |connection, owner| {
+            let overview = sub_accounts::overview(connection, owner.agency_id, today)?;
+            let usage = UsageView::load(connection, &overview, None)?;
+            Ok((owner, overview, usage))
         })
         .await?;
     let layout = owner_layout(&session, &owner)?;
@@ -65,6 +74,7 @@ pub async fn add_form(
             add_form: Some(form),
             delete: None,
             flash: None,
+            usage,
         },
     )
 }
@@ -80,13 +90,16 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     let id = sub_account_id(&path)?;
     let htmx = is_htmx(&request);
+    let today = state.clock.now().date();
     let (owner, listing, overview) = state
         .as_owner(identity, move |connection, owner| {
             let listing = sub_accounts::find_listing(connection, owner.agency_id, id)?;
             let overview = if htmx {
                 None
             } else {
-                Some(sub_accounts::overview(connection, owner.agency_id)?)
+                let overview = sub_accounts::overview(connection, owner.agency_id, today)?;
+                let usage = UsageView::load(connection, &overview, None)?;
+                Some((overview, usage))
             };
             Ok((owner, listing, overview))
         })
@@ -100,7 +113,7 @@ pub async fn confirm_delete(
                 dialog: DeleteView::new(&listing, true),
             },
         ),
-        Some(overview) => html(
+        Some((overview, usage)) => html(
             StatusCode::OK,
             &AgencyPage {
                 layout,
@@ -108,6 +121,7 @@ pub async fn confirm_delete(
                 add_form: None,
                 delete: Some(DeleteView::new(&listing, false)),
                 flash: None,
+                usage,
             },
         ),
     }
@@ -136,4 +150,54 @@ pub async fn member_password_form(
         errors: crate::domain::FieldErrors::default(),
     };
     html(StatusCode::OK, &page)
+}
+
+/// `GET /accounts/agency/usage.csv?period=…`: the agency's tasks per
+/// sub-account and day in a period, deleted sub-accounts included.
+pub async fn usage_csv(
+    identity: Identity,
+    state: web::Data<AppState>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let today = state.clock.now().date();
+    let requested = query.into_inner().period;
+    let (selection, rows) = state
+        .as_owner(identity, move |connection, owner| {
+            let current = crate::db::periods::ensure_current(connection, owner.agency_id, today)?;
+            let agency = crate::db::agencies::find(connection, owner.agency_id)?;
+            let closed = crate::db::periods::history(connection, owner.agency_id)?;
+            let selection = crate::db::periods::select(
+                current,
+                agency.period_anchor_day,
+                &closed,
+                requested.as_deref(),
+            );
+            let rows = crate::db::usage::export(
+                connection,
+                owner.agency_id,
+                selection.start,
+                selection.end,
+            )?;
+            Ok((selection, rows))
+        })
+        .await?;
+    let mut body = String::from("date,sub_account_id,sub_account,tasks\r\n");
+    for row in rows {
+        body.push_str(&format!(
+            "{},{},{},{}\r\n",
+            row.day.format("%Y-%m-%d"),
+            row.sub_account_id,
+            crate::format::csv_field(&row.sub_account_name),
+            row.tasks
+        ));
+    }
+    let filename = format!("usage-{}.csv", selection.start.format("%Y-%m-%d"));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
 }

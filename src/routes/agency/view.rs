@@ -19,7 +19,13 @@ impl AgencyView {
         Self {
             agency_name: overview.agency.name.clone(),
             figures: FiguresView::new(&overview.figures()),
-            rows: overview.sub_accounts.iter().map(RowView::new).collect(),
+            rows: overview
+                .sub_accounts
+                .iter()
+                .map(|listing| {
+                    RowView::new(listing, overview.automation_count(listing.sub_account.id))
+                })
+                .collect(),
             activity: overview.activity.iter().map(ActivityView::new).collect(),
         }
     }
@@ -91,10 +97,25 @@ pub struct RowView {
     /// typed when it was rejected.
     pub tasks_value: String,
     pub error: Option<String>,
+    pub automations: i64,
+    /// A warning when usage reached 75%, 90% or 100% of the allocation.
+    pub alert: Option<&'static str>,
+    /// The owner's page of the sub-account; none in the support view.
+    pub link: Option<String>,
+}
+
+/// Returns the warning for a sub-account's usage, if it reached a threshold.
+pub fn usage_alert(consumed: i64, allocated: i64) -> Option<&'static str> {
+    match crate::db::usage::alert_level(consumed, allocated) {
+        100 => Some("Allocation used up"),
+        90 => Some("90% used"),
+        75 => Some("75% used"),
+        _ => None,
+    }
 }
 
 impl RowView {
-    pub fn new(listing: &Listing) -> Self {
+    pub fn new(listing: &Listing, automations: i64) -> Self {
         let sub_account = &listing.sub_account;
         let meter_max = sub_account.allocated.max(1);
         Self {
@@ -112,6 +133,9 @@ impl RowView {
             percent_used: sub_account.consumed * 100 / meter_max,
             tasks_value: sub_account.allocated.to_string(),
             error: None,
+            automations,
+            alert: usage_alert(sub_account.consumed, sub_account.allocated),
+            link: Some(format!("/accounts/agency/sub-accounts/{}", sub_account.id)),
         }
     }
 }
@@ -173,6 +197,23 @@ fn summarize(entry: &Entry) -> String {
                 thousands(allocated - consumed),
                 thousands(consumed)
             )
+        }
+        Some(Action::UsageAlert) => {
+            let (consumed, allocated) = before
+                .and_then(|value| value.split_once('/'))
+                .unwrap_or(("0", "0"));
+            let amounts = format!(
+                "{} of {} tasks",
+                count(Some(&consumed.to_owned())),
+                count(Some(&allocated.to_owned()))
+            );
+            match after.map(String::as_str) {
+                Some("100") => format!("“{name}” used its whole allocation ({amounts})"),
+                _ => format!(
+                    "“{name}” reached {}% of its allocation ({amounts})",
+                    count(after)
+                ),
+            }
         }
         Some(Action::MemberPasswordSet) => format!("set a new password for the member of “{name}”"),
         Some(Action::SupportViewedAgency) => {
