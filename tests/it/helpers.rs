@@ -243,6 +243,46 @@ impl TestApp {
             .expect("activity")
     }
 
+    /// Creates an API key for the sub-account and returns the key.
+    pub fn create_key(&self, sub_account_id: SubAccountId) -> String {
+        let key = db::api_keys::generate_key();
+        db::api_keys::create(
+            &mut self.connection(),
+            sub_account_id,
+            "test",
+            &key,
+            self.clock.now_for_tests(),
+        )
+        .expect("key created");
+        key
+    }
+
+    /// Creates a running automation for the sub-account.
+    pub fn create_automation(&self, sub_account_id: SubAccountId, name: &str) -> i64 {
+        db::automations::create(
+            &mut self.connection(),
+            sub_account_id,
+            name,
+            self.clock.now_for_tests(),
+        )
+        .expect("automation created")
+        .id
+        .0
+    }
+
+    pub fn clock_today(&self) -> chrono::NaiveDate {
+        self.clock.now_for_tests().date()
+    }
+
+    /// Returns an API client that sends `key` as its bearer token.
+    pub fn api(&self, key: &str) -> ApiClient {
+        ApiClient {
+            http: reqwest::Client::new(),
+            base_url: self.base_url.clone(),
+            key: key.to_owned(),
+        }
+    }
+
     pub fn user_count(&self) -> i64 {
         users::table
             .count()
@@ -570,5 +610,72 @@ impl TestClient {
             .next()
             .unwrap_or_else(|| panic!("no row for {email}"));
         SubAccountId(id)
+    }
+}
+
+/// A client of the JSON API, authenticated with one API key.
+pub struct ApiClient {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    pub key: String,
+}
+
+/// An API response: status, headers and JSON body (`Null` when empty or not JSON).
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: serde_json::Value,
+}
+
+impl ApiResponse {
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl ApiClient {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> ApiResponse {
+        let response = request
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("API request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+        ApiResponse {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> ApiResponse {
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base_url))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        self.send(self.http.get(format!("{}{path}", self.base_url)))
+            .await
+    }
+
+    /// Reports `tasks` for `automation`, with an optional idempotency key.
+    pub async fn consume(
+        &self,
+        automation: i64,
+        tasks: i64,
+        idempotency_key: Option<&str>,
+    ) -> ApiResponse {
+        let mut body = serde_json::json!({ "automation": automation, "tasks": tasks });
+        if let Some(key) = idempotency_key {
+            body["idempotency_key"] = serde_json::Value::from(key);
+        }
+        self.post("/api/v1/usage", body).await
     }
 }

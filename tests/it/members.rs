@@ -320,3 +320,195 @@ async fn owner_cannot_set_other_agency_password(backend: Backend) {
     let mut member = app.client();
     member.sign_in("a@example.com", MEMBER_PASSWORD).await;
 }
+
+mod pages {
+    use reqwest::StatusCode;
+
+    use crate::helpers::{Backend, MEMBER_PASSWORD, TestApp};
+    use crate::on_both_backends;
+
+    on_both_backends!(
+        member_manages_automations_and_keys,
+        owner_manages_member_keys,
+        inactive_member_cannot_resume,
+    );
+
+    async fn member_manages_automations_and_keys(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_, mut owner) = app
+            .owner_of_new_agency("owner@example.com", 10_000, 5)
+            .await;
+        owner.add_ok("Client A", "a@example.com", 2_000).await;
+        let mut member = app.client();
+        member.sign_in("a@example.com", MEMBER_PASSWORD).await;
+        member.get("/account").await;
+
+        let blank = member.post("/account/automations", &[("name", "  ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            blank.text("#automation-name-error").as_deref(),
+            Some("Name is required.")
+        );
+        let created = member
+            .post("/account/automations", &[("name", "Invoice sync")])
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        let page = member.get("/account").await;
+        assert_eq!(
+            page.text("#flash").as_deref(),
+            Some("Created the automation “Invoice sync” (running).")
+        );
+        let row = page.attribute("tr[id^=automation-]", "id").expect("a row");
+        let automation: i64 = row.trim_start_matches("automation-").parse().expect("id");
+        assert_eq!(
+            page.text(&format!("#{row} td:nth-child(3)")).as_deref(),
+            Some("Running")
+        );
+        member
+            .post(&format!("/account/automations/{automation}/pause"), &[])
+            .await;
+        assert_eq!(
+            member
+                .get("/account")
+                .await
+                .text(&format!("#{row} td:nth-child(3)"))
+                .as_deref(),
+            Some("Paused")
+        );
+        member
+            .post(&format!("/account/automations/{automation}/resume"), &[])
+            .await;
+
+        let with_key = member
+            .post("/account/api-keys", &[("name", "CRM sync")])
+            .await;
+        assert_eq!(
+            with_key.status,
+            StatusCode::OK,
+            "the new key is shown on the page"
+        );
+        let secret = with_key.text("#new-api-key").expect("the key");
+        assert!(secret.starts_with("sa_"), "{secret}");
+        let used = app.api(&secret).consume(automation, 3, None).await;
+        assert_eq!(used.status, StatusCode::OK);
+        let page = member.get("/account").await;
+        assert!(!page.body.contains(&secret), "shown once only");
+        assert!(
+            page.body.contains(&secret[..10]),
+            "its first characters identify it"
+        );
+        assert_eq!(page.figure("consumed"), "3");
+        let key_row = page.attribute("tr[id^=api-key-]", "id").expect("a key row");
+        assert!(
+            page.text(&format!("#{key_row} td:nth-child(4)"))
+                .unwrap_or_default()
+                .contains("UTC"),
+            "last used"
+        );
+
+        let revoked = member
+            .post(
+                &format!("/account/{}/revoke", key_row.replacen("-key-", "-keys/", 1)),
+                &[],
+            )
+            .await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.api(&secret).consume(automation, 1, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            member
+                .get("/account")
+                .await
+                .text(&format!("#{key_row} td:nth-child(5)"))
+                .as_deref(),
+            Some("Revoked")
+        );
+    }
+
+    async fn owner_manages_member_keys(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_, mut owner) = app
+            .owner_of_new_agency("owner@example.com", 10_000, 5)
+            .await;
+        let id = owner.add_ok("Client A", "a@example.com", 2_000).await;
+        app.create_automation(id, "Sync");
+
+        let page = owner
+            .get(&format!("/accounts/agency/sub-accounts/{id}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.text("h1").as_deref(), Some("Client A"));
+        assert_eq!(
+            page.count("form[action$='/automations']"),
+            0,
+            "members manage automations"
+        );
+        assert_eq!(page.count("button[aria-label^=Pause]"), 0);
+        let created = owner
+            .post(
+                &format!("/accounts/agency/sub-accounts/{id}/api-keys"),
+                &[("name", "Agency tool")],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::OK);
+        let secret = created.text("#new-api-key").expect("the key");
+        assert_eq!(
+            app.api(&secret).get("/api/v1/usage").await.json["sub_account"]["id"],
+            id.0
+        );
+
+        let mut member = app.client();
+        member.sign_in("a@example.com", MEMBER_PASSWORD).await;
+        assert!(
+            member.get("/account").await.body.contains("Agency tool"),
+            "the member sees the owner's key"
+        );
+        let agency = owner.agency_page().await;
+        assert_eq!(
+            agency.attribute(&format!("#sub-account-{id} th a"), "href"),
+            Some(format!("/accounts/agency/sub-accounts/{id}"))
+        );
+    }
+
+    async fn inactive_member_cannot_resume(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_, mut owner) = app
+            .owner_of_new_agency("owner@example.com", 10_000, 5)
+            .await;
+        let id = owner.add_ok("Client A", "a@example.com", 2_000).await;
+        let automation = app.create_automation(id, "Sync");
+        owner
+            .post(
+                &format!("/accounts/agency/sub-accounts/{id}/deactivate"),
+                &[],
+            )
+            .await;
+        let mut member = app.client();
+        member.sign_in("a@example.com", MEMBER_PASSWORD).await;
+
+        let page = member.get("/account").await;
+        let resume = member
+            .post(&format!("/account/automations/{automation}/resume"), &[])
+            .await;
+
+        assert_eq!(
+            page.text(&format!("#automation-{automation} td:nth-child(3)"))
+                .as_deref(),
+            Some("Paused by the agency")
+        );
+        assert_eq!(
+            page.attribute(&format!("#automation-{automation} button"), "disabled")
+                .as_deref(),
+            Some("")
+        );
+        assert_eq!(resume.status, StatusCode::LOCKED);
+        assert!(
+            resume
+                .text("[data-error-message]")
+                .unwrap_or_default()
+                .contains("inactive")
+        );
+    }
+}

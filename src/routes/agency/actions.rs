@@ -43,12 +43,15 @@ pub struct TasksForm {
 /// Either the action's result, or the rejection to show with the page as it is now.
 enum Outcome<T> {
     Done(T),
-    Rejected {
-        status: StatusCode,
-        errors: FieldErrors,
-        overview: Overview,
-        usage: UsageView,
-    },
+    Rejected(Box<Rejected>),
+}
+
+/// A rejected action: the status, the messages, and the page as it is now.
+struct Rejected {
+    status: StatusCode,
+    errors: FieldErrors,
+    overview: Overview,
+    usage: UsageView,
 }
 
 /// Runs an owner action on one connection. A conflict (409) or invalid input
@@ -76,12 +79,12 @@ where
             };
             let overview = sub_accounts::overview(connection, owner.agency_id, today)?;
             let usage = UsageView::load(connection, &overview, None)?;
-            let rejected = Outcome::Rejected {
+            let rejected = Outcome::Rejected(Box::new(Rejected {
                 status,
                 errors,
                 overview,
                 usage,
-            };
+            }));
             Ok((owner, rejected))
         })
         .await
@@ -173,12 +176,13 @@ pub async fn add(
                 },
             )
         }
-        Outcome::Rejected {
-            status,
-            errors,
-            overview,
-            usage,
-        } => {
+        Outcome::Rejected(rejected) => {
+            let Rejected {
+                status,
+                errors,
+                overview,
+                usage,
+            } = *rejected;
             let view = AgencyView::new(&overview);
             let mut add_form = AddFormView {
                 name: form.name,
@@ -246,12 +250,13 @@ fn respond_to_row_action(
                 },
             )
         }
-        Outcome::Rejected {
-            status,
-            errors,
-            overview,
-            usage,
-        } => {
+        Outcome::Rejected(rejected) => {
+            let Rejected {
+                status,
+                errors,
+                overview,
+                usage,
+            } = *rejected;
             let mut view = AgencyView::new(&overview);
             let message = errors
                 .get("tasks")

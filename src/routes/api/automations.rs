@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, BearerKey, as_key};
+use super::{ApiError, BearerKey, JsonObject, as_key, parse_object};
 use crate::db::automations::{self, Automation, Status};
 use crate::db::{DbConnection, Lock, write_transaction};
 use crate::domain::{AutomationId, ShortName, SubAccountId};
@@ -79,8 +79,9 @@ pub async fn list(state: web::Data<AppState>, key: BearerKey) -> Result<HttpResp
 pub async fn create(
     state: web::Data<AppState>,
     key: BearerKey,
-    body: web::Json<NewAutomation>,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
+    let body: NewAutomation = parse_object(body)?;
     let name = ShortName::parse(&body.name).map_err(|error| ApiError::invalid(error.message))?;
     let now = state.clock.now();
     let automation = as_key(&state, key, move |connection, owner| {

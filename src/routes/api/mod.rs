@@ -176,6 +176,19 @@ pub fn json_config() -> web::JsonConfig {
         })
 }
 
+/// A JSON object body. Requests take their body as an object first, because
+/// serde would also build a struct from an array such as `[1, 5]`.
+pub type JsonObject = web::Json<serde_json::Map<String, serde_json::Value>>;
+
+/// Reads a request struct from a JSON object body.
+pub fn parse_object<T: serde::de::DeserializeOwned>(body: JsonObject) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::Object(body.into_inner())).map_err(|error| {
+        ApiError::invalid(format!(
+            "The body is not valid JSON for this request: {error}."
+        ))
+    })
+}
+
 struct BearerSecurity;
 
 impl Modify for BearerSecurity {

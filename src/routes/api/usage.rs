@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, BearerKey, as_key};
+use super::{ApiError, BearerKey, JsonObject, as_key, parse_object};
 use crate::db::periods;
 use crate::db::schema::{agencies, sub_accounts};
 use crate::db::usage::{self, ConsumeRequest, ConsumeResult};
@@ -188,9 +188,9 @@ fn answer(result: ConsumeResult, replayed: bool) -> Result<HttpResponse, ApiErro
 pub async fn consume(
     state: web::Data<AppState>,
     key: BearerKey,
-    body: web::Json<UsageRequest>,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let request = validate(body.into_inner())?;
+    let request = validate(parse_object(body)?)?;
     let now = state.clock.now();
     let (result, replayed) = as_key(&state, key, move |connection, owner| {
         usage::consume(connection, owner, &request, now).map_err(ApiError::from)
