@@ -204,8 +204,7 @@ fn create_staff(config: &Config, email: &str) -> anyhow::Result<()> {
 
 fn action_error(error: ActionError) -> anyhow::Error {
     match error {
-        ActionError::Conflict(error) => anyhow::anyhow!("{}", error.message),
-        ActionError::Invalid(errors) => anyhow::anyhow!(
+        ActionError::Conflict(errors) | ActionError::Invalid(errors) => anyhow::anyhow!(
             "{}",
             errors
                 .into_first()

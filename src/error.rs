@@ -89,7 +89,11 @@ impl From<ActionError> for AppError {
     fn from(error: ActionError) -> Self {
         match error {
             ActionError::NotFound => Self::NotFound,
-            ActionError::Conflict(field_error) => Self::Conflict(field_error.message),
+            ActionError::Conflict(errors) => Self::Conflict(
+                errors
+                    .into_first()
+                    .map_or_else(|| "conflict".to_owned(), |error| error.message),
+            ),
             ActionError::Invalid(errors) => Self::MalformedForm(
                 errors
                     .into_first()

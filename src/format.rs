@@ -18,6 +18,13 @@ pub fn thousands(value: i64) -> String {
     grouped
 }
 
+/// Formats a count with the singular or plural noun: `count_of(1, "task",
+/// "tasks")` is "1 task", `count_of(1500, "task", "tasks")` is "1,500 tasks".
+pub fn count_of(value: i64, singular: &str, plural: &str) -> String {
+    let noun = if value == 1 { singular } else { plural };
+    format!("{} {noun}", thousands(value))
+}
+
 /// Formats a UTC time for the `datetime` attribute of `<time>`.
 pub fn iso_utc(time: &NaiveDateTime) -> String {
     time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -50,6 +57,13 @@ mod tests {
         assert_eq!(csv_field("Say \"hi\", ok"), "\"Say \"\"hi\"\", ok\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-5"), "\"'-5\"");
+    }
+
+    #[test]
+    fn count_of_picks_singular_or_plural() {
+        assert_eq!(count_of(1, "task", "tasks"), "1 task");
+        assert_eq!(count_of(0, "task", "tasks"), "0 tasks");
+        assert_eq!(count_of(2_500, "task", "tasks"), "2,500 tasks");
     }
 
     #[test]

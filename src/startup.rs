@@ -235,6 +235,8 @@ async fn create_setup_link(
     let created = web::block(move || -> anyhow::Result<bool> {
         let mut connection = pool.get()?;
         if db::users::count(&mut connection)? > 0 {
+            // Links printed before the first user was created stop working.
+            db::setup::clear(&mut connection)?;
             return Ok(false);
         }
         db::setup::insert(&mut connection, &token_hash, now)?;

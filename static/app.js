@@ -6,6 +6,9 @@
 
   // The element that opened the delete dialog, to take focus back when it closes.
   let dialogOpener = null;
+  // The row and action of the last row form sent, to put focus back in the
+  // swapped row: { row: 'sub-account-7', action: 'deactivate' }.
+  let rowAction = null;
 
   function announce(message) {
     const status = document.getElementById('flash');
@@ -43,6 +46,9 @@
     if (event.detail.target && event.detail.target.id === 'dialog-slot') {
       dialogOpener = event.detail.elt;
     }
+    const row = event.detail.elt.closest ? event.detail.elt.closest('tr.sub-account') : null;
+    const action = (event.detail.elt.getAttribute('action') || '').split('/').pop();
+    rowAction = row ? { row: row.id, action: action } : null;
   });
 
   // New content from htmx: open dialogs as modals and move focus to where
@@ -78,6 +84,20 @@
       const invalid = element.querySelector('[aria-invalid="true"]');
       if (invalid) {
         invalid.focus();
+        return;
+      }
+      if (rowAction && rowAction.row === element.id) {
+        // The button that was pressed is gone with the old row: focus its successor.
+        const next = {
+          deactivate: 'button[aria-label^="Activate"]',
+          activate: 'button[aria-label^="Deactivate"]',
+          tasks: 'input[name="tasks"]',
+        }[rowAction.action];
+        const target = next ? element.querySelector(next) : null;
+        if (target) {
+          target.focus();
+        }
+        rowAction = null;
       }
     }
   });

@@ -10,7 +10,7 @@ use actix_session::SessionExt;
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -29,7 +29,10 @@ pub async fn verify(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if request.method().is_safe() || request.path().starts_with("/api/") {
+    // A method no route serves at this path changes nothing: routing answers
+    // it with 405 or 404.
+    let routed = crate::routes::accepts(request.method(), request.path());
+    if request.method().is_safe() || request.path().starts_with("/api/") || !routed {
         return next
             .call(request)
             .await
@@ -51,12 +54,23 @@ pub async fn verify(
                 .await
                 .map(ServiceResponse::map_into_boxed_body)
         }
-        _ => {
+        (expected, _) => {
             tracing::warn!(
                 path = request.path(),
                 "rejected a request without a valid CSRF token"
             );
-            Ok(request.error_response(AppError::InvalidCsrfToken))
+            let session_ended = expected.is_none();
+            let htmx = crate::render::is_htmx(request.request());
+            let mut response = request.error_response(AppError::InvalidCsrfToken);
+            if session_ended && htmx {
+                // The session ended, for example by signing out in another
+                // tab: send the whole page to the sign-in form.
+                response.headers_mut().insert(
+                    HeaderName::from_static("hx-redirect"),
+                    HeaderValue::from_static("/login"),
+                );
+            }
+            Ok(response)
         }
     }
 }
@@ -68,7 +82,12 @@ async fn form_field(request: &mut ServiceRequest) -> Result<Option<String>, AppE
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|value| {
+            // Media types are case-insensitive (RFC 9110, section 8.3.1).
+            value
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Ok(None);
     }

@@ -133,13 +133,13 @@ pub fn consume_main(
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         let figures = super::sub_accounts::figures(connection, agency_id)?;
         if tasks > figures.unallocated {
-            return Err(ActionError::Conflict(FieldError::new(
+            return Err(ActionError::conflict(
                 "tasks",
                 format!(
                     "Only {} tasks are unallocated.",
                     crate::format::thousands(figures.unallocated)
                 ),
-            )));
+            ));
         }
         diesel::update(agencies::table.find(agency_id))
             .set(agencies::main_consumed.eq(agencies::main_consumed + tasks))
@@ -148,12 +148,17 @@ pub fn consume_main(
     })
 }
 
-/// The conflict for an email address that another user already has.
-pub fn email_taken(field: &'static str) -> ActionError {
-    ActionError::Conflict(FieldError::new(
+/// The message for an email address that another user already has.
+pub fn email_taken_error(field: &'static str) -> FieldError {
+    FieldError::new(
         field,
         "This email address is already used by another account. Enter a different one.",
-    ))
+    )
+}
+
+/// The conflict for an email address that another user already has.
+pub fn email_taken(field: &'static str) -> ActionError {
+    ActionError::Conflict(email_taken_error(field).into())
 }
 
 /// One agency in the support search's results.

@@ -316,8 +316,8 @@ pub enum ActionError {
     NotFound,
     /// The change breaks a rule of the task pool; the message names the field
     /// and the allowed values. Nothing was stored.
-    #[error("{0}")]
-    Conflict(FieldError),
+    #[error("conflict with the pool's rules")]
+    Conflict(FieldErrors),
     /// The input does not parse; each message names its field. Nothing was stored.
     #[error("invalid input")]
     Invalid(FieldErrors),
@@ -335,6 +335,11 @@ impl From<DieselError> for ActionError {
 }
 
 impl ActionError {
+    /// A conflict on one field.
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict(FieldError::new(field, message).into())
+    }
+
     /// Maps a unique-index violation on insert to the "email already used"
     /// conflict on `field`: the losing side of two inserts racing for one email.
     pub fn or_email_taken(error: DieselError, field: &'static str) -> Self {

@@ -16,10 +16,10 @@ use super::schema::{agencies as agencies_table, sub_accounts, users};
 use super::users::NewUser;
 use super::{ActionError, DbConnection, Lock, read_transaction, write_transaction};
 use crate::domain::{
-    AgencyId, Email, FieldError, Figures, Role, SubAccountId, SubAccountName, SubAccountUsage,
-    TaskCount,
+    AgencyId, Email, FieldError, FieldErrors, Figures, Role, SubAccountId, SubAccountName,
+    SubAccountUsage, TaskCount,
 };
-use crate::format::thousands;
+use crate::format::{count_of, thousands};
 
 /// A row of `sub_accounts`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -218,28 +218,33 @@ pub fn add(
     write_transaction(connection, Lock::Agency(agency_id), |connection| {
         let figures = figures(connection, agency_id)?;
         if figures.limit_reached() {
-            return Err(ActionError::Conflict(FieldError::new(
+            return Err(ActionError::conflict(
                 "form",
                 format!(
-                    "This agency already has {} sub-accounts, the limit of its plan is {}. Delete a sub-account before adding another.",
+                    "This agency already has {} sub-accounts, the plan's limit of {}. Delete a sub-account before adding another.",
                     figures.sub_accounts, figures.sub_account_limit
                 ),
-            )));
+            ));
         }
+        // Both checks run, so the form shows every conflict at once.
+        let mut conflicts = FieldErrors::default();
         let tasks = new.tasks.get();
         if tasks > figures.unallocated {
-            return Err(ActionError::Conflict(FieldError::new(
+            conflicts.push(FieldError::new(
                 "tasks",
                 format!(
-                    "Only {} tasks are unallocated. Enter a number from 0 to {}.",
-                    thousands(figures.unallocated),
+                    "Only {} unallocated. Enter a number from 0 to {}.",
+                    count_of(figures.unallocated, "task is", "tasks are"),
                     thousands(figures.unallocated)
                 ),
-            )));
+            ));
         }
         let email_key = new.email.key();
         if super::users::email_key_exists(connection, &email_key)? {
-            return Err(agencies::email_taken("email"));
+            conflicts.push(agencies::email_taken_error("email"));
+        }
+        if !conflicts.is_empty() {
+            return Err(ActionError::Conflict(conflicts));
         }
 
         let sub_account_id: SubAccountId = diesel::insert_into(sub_accounts::table)
@@ -302,27 +307,27 @@ pub fn update_tasks(
             )
         };
         if new_allocation < sub_account.consumed {
-            return Err(ActionError::Conflict(FieldError::new(
+            return Err(ActionError::conflict(
                 "tasks",
                 format!(
-                    "{} has already consumed {} tasks this period, so its allocation cannot be lower. {}",
+                    "“{}” has already consumed {} this period, so its allocation cannot be lower. {}",
                     sub_account.name,
-                    thousands(sub_account.consumed),
+                    count_of(sub_account.consumed, "task", "tasks"),
                     allowed_range()
                 ),
-            )));
+            ));
         }
         if new_allocation > maximum {
-            return Err(ActionError::Conflict(FieldError::new(
+            return Err(ActionError::conflict(
                 "tasks",
                 format!(
-                    "Only {} tasks are unallocated, so {} can have at most {}. {}",
-                    thousands(figures.unallocated),
+                    "Only {} unallocated, so “{}” can have at most {}. {}",
+                    count_of(figures.unallocated, "task is", "tasks are"),
                     sub_account.name,
                     thousands(maximum),
                     allowed_range()
                 ),
-            )));
+            ));
         }
         if new_allocation != sub_account.allocated {
             // Consumption does not take the agency lock, so the guard on
@@ -344,16 +349,16 @@ pub fn update_tasks(
             .execute(connection)?;
             if updated == 0 {
                 let consumed = find_in_agency(connection, agency_id, sub_account_id)?.consumed;
-                return Err(ActionError::Conflict(FieldError::new(
+                return Err(ActionError::conflict(
                     "tasks",
                     format!(
-                        "{} consumed {} tasks in the meantime, so its allocation cannot be lower. Enter a number from {} to {}.",
+                        "“{}” consumed {} in the meantime, so its allocation cannot be lower. Enter a number from {} to {}.",
                         sub_account.name,
-                        thousands(consumed),
+                        count_of(consumed, "task", "tasks"),
                         thousands(consumed),
                         thousands(maximum)
                     ),
-                )));
+                ));
             }
             let entry = NewEntry::about(
                 agency_id,

@@ -15,6 +15,9 @@ impl Password {
     /// spaces are part of it.
     pub fn parse_field(field: &'static str, input: &str) -> Result<Self, FieldError> {
         let bytes = input.len();
+        if bytes == 0 {
+            return Err(FieldError::new(field, "Password is required."));
+        }
         if bytes < MIN_PASSWORD_BYTES {
             return Err(FieldError::new(
                 field,

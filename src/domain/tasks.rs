@@ -12,11 +12,20 @@ impl TaskCount {
     /// Parses the value of the form field `field`. Digits only, with optional
     /// surrounding spaces; signs, decimals and thousands separators are rejected.
     pub fn parse_field(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        Self::parse_labeled(field, "Tasks", input)
+    }
+
+    /// Parses the form field `field`, naming it `label` in messages.
+    pub fn parse_labeled(
+        field: &'static str,
+        label: &str,
+        input: &str,
+    ) -> Result<Self, FieldError> {
         let digits = input.trim();
         if digits.is_empty() {
             return Err(FieldError::new(
                 field,
-                "Tasks is required: enter a whole number such as 1000.",
+                format!("{label} is required: enter a whole number such as 1000."),
             ));
         }
         if let Some(magnitude) = digits.strip_prefix('-')
@@ -25,14 +34,14 @@ impl TaskCount {
         {
             return Err(FieldError::new(
                 field,
-                "Tasks cannot be negative: enter 0 or more.",
+                format!("{label} cannot be negative: enter 0 or more."),
             ));
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(FieldError::new(
                 field,
                 format!(
-                    "Tasks must be a whole number such as 1000, without signs, decimals or separators; got \"{digits}\"."
+                    "{label} must be a whole number such as 1000, without signs, decimals or separators; got \"{digits}\"."
                 ),
             ));
         }
@@ -41,7 +50,7 @@ impl TaskCount {
             _ => Err(FieldError::new(
                 field,
                 format!(
-                    "Tasks must be at most {}.",
+                    "{label} must be at most {}.",
                     crate::format::thousands(MAX_TASKS)
                 ),
             )),

@@ -16,12 +16,17 @@ pub mod static_files;
 pub mod sub_account_page;
 pub mod support;
 
-use actix_web::web;
+use std::sync::OnceLock;
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 
 use crate::error::AppError;
 
 macro_rules! routes {
-    (@method GET) => { web::get() };
+    // GET routes answer HEAD too, as HTTP requires; actix-web drops the body.
+    (@method GET) => { web::route().guard(guard::Any(guard::Get()).or(guard::Head())) };
     (@method POST) => { web::post() };
     (@method DELETE) => { web::delete() };
     ($($method:ident $path:literal => $handler:path),* $(,)?) => {
@@ -89,6 +94,48 @@ pub fn parse_id(raw: &str) -> Option<i64> {
     canonical.then(|| raw.parse().ok()).flatten()
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// The methods each path accepts, for the `Allow` header of a 405.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static PATTERNS: OnceLock<Vec<(ResourceDef, &'static str)>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        ROUTES
+            .iter()
+            .map(|(method, pattern)| (ResourceDef::new(*pattern), *method))
+            .collect()
+    });
+    let mut methods: Vec<&'static str> = patterns
+        .iter()
+        .filter(|(pattern, _)| pattern.is_match(path))
+        .map(|(_, method)| *method)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
+/// True when some route serves `method` at `path`.
+pub fn accepts(method: &Method, path: &str) -> bool {
+    allowed_methods(path).contains(&method.as_str())
+}
+
+/// Answers requests no route took: 405 with `Allow` when the path exists
+/// with other methods (or 204 with `Allow` for OPTIONS), otherwise 404.
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let methods = allowed_methods(request.path());
+    if methods.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let allow = methods.join(", ");
+    if request.method() == Method::OPTIONS {
+        return Ok(HttpResponse::NoContent()
+            .insert_header(("Allow", allow))
+            .finish());
+    }
+    Ok(HttpResponse::MethodNotAllowed()
+        .insert_header(("Allow", allow))
+        .content_type("text/plain; charset=utf-8")
+        .body("This address does not accept this method.\n"))
 }

@@ -57,7 +57,7 @@ pub async fn form(
 ) -> Result<HttpResponse, AppError> {
     let token_hash = hash_token(&token);
     let valid = state
-        .db(move |connection| setup::exists(connection, &token_hash).map_err(AppError::from))
+        .db(move |connection| setup::is_valid(connection, &token_hash).map_err(AppError::from))
         .await?;
     if !valid {
         return Err(AppError::NotFound);
@@ -107,14 +107,18 @@ pub async fn submit(
     let token_hash = hash_token(&token);
     let lookup = token_hash.clone();
     let valid = state
-        .db(move |connection| setup::exists(connection, &lookup).map_err(AppError::from))
+        .db(move |connection| setup::is_valid(connection, &lookup).map_err(AppError::from))
         .await?;
     if !valid {
         return Err(AppError::NotFound);
     }
     let mut errors = FieldErrors::default();
     let name = errors.check(AgencyName::parse(&form.agency_name));
-    let total_tasks = errors.check(TaskCount::parse_field("total_tasks", &form.total_tasks));
+    let total_tasks = errors.check(TaskCount::parse_labeled(
+        "total_tasks",
+        "Total tasks",
+        &form.total_tasks,
+    ));
     let limit = errors.check(parse_limit(&form.sub_account_limit));
     let email = errors.check(Email::parse_field("owner_email", &form.owner_email));
     let new_password = errors.check(Password::parse(&form.password));
@@ -162,7 +166,7 @@ pub async fn submit(
             });
             match result {
                 Ok(ids) => Ok(Ok(ids)),
-                Err(ActionError::Conflict(error)) => Ok(Err(error)),
+                Err(ActionError::Conflict(errors)) => Ok(Err(errors)),
                 Err(other) => Err(other.into()),
             }
         })
@@ -177,6 +181,6 @@ pub async fn submit(
             session::sign_in(&session, owner_id, 1, now.and_utc().timestamp())?;
             Ok(see_other("/accounts/agency"))
         }
-        Err(conflict) => render_errors(StatusCode::CONFLICT, conflict.into()),
+        Err(conflict) => render_errors(StatusCode::CONFLICT, conflict),
     }
 }

@@ -75,7 +75,7 @@ for (const backend of backends) {
         await panel.getByLabel('Password').fill('member password 1');
         await panel.getByLabel('Tasks').fill('10');
         await panel.getByRole('button', { name: 'Add', exact: true }).click();
-        await page.locator('#add-panel .form-error', { hasText: 'limit of its plan is 5' }).waitFor();
+        await page.locator('#add-panel .form-error', { hasText: "the plan's limit of 5" }).waitFor();
         await page.goto(`${server.baseUrl}/accounts/agency`);
         assert.equal(await page.locator('tr.sub-account').count(), 5);
 

@@ -392,7 +392,7 @@ async fn limit_disables_add_and_rejects_sixth(backend: Backend) {
         .await;
     assert_eq!(sixth.status, StatusCode::CONFLICT);
     let message = sixth.text("#add-panel .form-error").expect("form message");
-    assert!(message.contains("limit of its plan is 5"), "{message}");
+    assert!(message.contains("the plan's limit of 5"), "{message}");
     assert_eq!(app.sub_accounts(agency_id).len(), 5);
     assert_eq!(app.user_count(), 6, "no member login was created");
     app.assert_invariants(agency_id);

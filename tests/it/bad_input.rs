@@ -7,6 +7,8 @@ use crate::helpers::{Backend, MEMBER_PASSWORD, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    add_reports_every_conflict,
+    ids_have_one_spelling,
     add_rejects_invalid_fields,
     add_rejects_duplicate_email_any_case,
     add_reports_every_invalid_field,
@@ -69,6 +71,27 @@ async fn add_rejects_invalid_fields(backend: Backend) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "email",
             "Email is required.",
+        ),
+        (
+            "invisible name",
+            ["\u{200B}\u{200B}", "a@example.com", MEMBER_PASSWORD, "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+            "Name is required.",
+        ),
+        (
+            "direction override",
+            ["Acme \u{202E}evil", "a@example.com", MEMBER_PASSWORD, "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+            "text-direction",
+        ),
+        (
+            "empty password",
+            ["Client", "a@example.com", "", "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+            "Password is required.",
         ),
         (
             "short password",
@@ -405,4 +428,48 @@ async fn names_in_any_script_are_stored_intact(backend: Backend) {
     for name in names {
         assert!(page.body.contains(name), "{name} shows on the page");
     }
+}
+
+async fn add_reports_every_conflict(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (agency_id, mut owner) = app.owner_of_new_agency("owner@example.com", 1_000, 5).await;
+    owner.add_ok("Client A", "a@example.com", 900).await;
+
+    let page = owner
+        .add_sub_account("Client B", "A@example.com", "500")
+        .await;
+
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.text("#add-email-error")
+            .unwrap_or_default()
+            .contains("already used")
+    );
+    assert_eq!(
+        page.text("#add-tasks-error").as_deref(),
+        Some("Only 100 tasks are unallocated. Enter a number from 0 to 100.")
+    );
+    assert_eq!(app.sub_accounts(agency_id).len(), 1);
+}
+
+async fn ids_have_one_spelling(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (agency_id, mut owner) = app.owner_of_new_agency("owner@example.com", 1_000, 5).await;
+    let id = owner.add_ok("Client A", "a@example.com", 100).await;
+
+    for alias in [
+        format!("+{id}"),
+        format!("0{id}"),
+        format!("{id} "),
+        format!("{id}.0"),
+    ] {
+        let page = owner
+            .post(
+                &format!("/accounts/agency/sub-accounts/{alias}/deactivate"),
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{alias:?}");
+    }
+    assert!(app.sub_accounts(agency_id)[0].4, "still active");
 }

@@ -456,3 +456,98 @@ async fn pages_declare_htmx_response_handling() {
         "no inline style under the CSP"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn methods_follow_http_rules() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", app.base_url);
+
+    let head = client.head(url("/healthz")).send().await.expect("HEAD");
+    let put = client.put(url("/healthz")).send().await.expect("PUT");
+    let options = client
+        .request(reqwest::Method::OPTIONS, url("/login"))
+        .send()
+        .await
+        .expect("OPTIONS");
+    let patch = client
+        .patch(url("/accounts/agency/sub-accounts/1"))
+        .send()
+        .await
+        .expect("PATCH");
+    let unknown = client.put(url("/no-such-page")).send().await.expect("PUT");
+
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        head.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        put.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, HEAD")
+    );
+    assert_eq!(options.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        options.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, HEAD, POST")
+    );
+    assert_eq!(patch.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        patch.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("DELETE, GET, HEAD")
+    );
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_content_type_ignores_case() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (agency_id, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    let id = owner.add_ok("Client A", "a@example.com", 3_000).await;
+
+    let response = owner
+        .http
+        .post(owner.url(&format!("/accounts/agency/sub-accounts/{id}/deactivate")))
+        .header("Content-Type", "Application/X-WWW-Form-Urlencoded")
+        .body(format!("csrf_token={}", owner.csrf_token))
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!app.sub_accounts(agency_id)[0].4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn htmx_after_sign_out_goes_to_login() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    let id = owner.add_ok("Client A", "a@example.com", 3_000).await;
+    let stale_token = owner.csrf_token.clone();
+    owner.post("/logout", &[]).await;
+
+    let response = owner
+        .http
+        .post(owner.url(&format!("/accounts/agency/sub-accounts/{id}/deactivate")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &stale_token)
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "nothing changes");
+    assert_eq!(
+        response
+            .headers()
+            .get("hx-redirect")
+            .and_then(|v| v.to_str().ok()),
+        Some("/login")
+    );
+}

@@ -6,6 +6,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    setup_link_stops_once_agency_exists,
     setup_link_creates_first_agency,
     setup_rejects_invalid_fields,
     setup_link_absent_once_users_exist
@@ -123,4 +124,22 @@ async fn setup_link_absent_once_users_exist(backend: Backend) {
         .await
         .expect("second start");
     assert!(second.setup_link().is_none());
+}
+
+async fn setup_link_stops_once_agency_exists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let path = setup_path(&app);
+    let mut client = app.client();
+    assert_eq!(client.get(&path).await.status, StatusCode::OK);
+
+    // An agency created another way, such as `subaccounts agency create`.
+    app.create_agency("Agency", "owner@example.com", 100, 5);
+
+    assert_eq!(client.get(&path).await.status, StatusCode::NOT_FOUND);
+    client.get("/login").await;
+    assert_eq!(
+        client.post(&path, &VALID).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.user_count(), 1);
 }

@@ -15,7 +15,7 @@ use crate::db::sub_accounts::{self, NewSubAccount, Overview};
 use crate::db::{ActionError, DbConnection};
 use crate::domain::{Email, FieldErrors, Password, SubAccountId, SubAccountName, TaskCount};
 use crate::error::AppError;
-use crate::format::thousands;
+use crate::format::count_of;
 use crate::render::{html, is_htmx, see_other};
 use crate::routes::agency::UsageView;
 use crate::state::AppState;
@@ -71,9 +71,7 @@ where
         .as_owner(identity, move |connection, owner| {
             let (status, errors) = match action(connection, &owner) {
                 Ok(value) => return Ok((owner, Outcome::Done(value))),
-                Err(ActionError::Conflict(error)) => {
-                    (StatusCode::CONFLICT, FieldErrors::from(error))
-                }
+                Err(ActionError::Conflict(errors)) => (StatusCode::CONFLICT, errors),
                 Err(ActionError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
                 Err(other) => return Err(other.into()),
             };
@@ -155,9 +153,9 @@ pub async fn add(
                 "added a sub-account"
             );
             let flash = format!(
-                "Added “{}” with {} tasks.",
+                "Added “{}” with {}.",
                 name.as_str(),
-                thousands(tasks.get())
+                count_of(tasks.get(), "task", "tasks")
             );
             if !htmx {
                 session::set_flash(&session, &flash);
@@ -319,9 +317,9 @@ pub async fn update_tasks(
         let overview =
             sub_accounts::update_tasks(connection, owner.agency_id, id, tasks, &owner.email, now)?;
         let flash = format!(
-            "“{}” now has {} tasks.",
+            "“{}” now has {}.",
             name_in(&overview, id),
-            thousands(tasks.get())
+            count_of(tasks.get(), "task", "tasks")
         );
         Ok((overview, flash))
     })
@@ -403,10 +401,10 @@ pub async fn delete(
         "deleted a sub-account"
     );
     let flash = format!(
-        "Deleted “{}”. {} unconsumed tasks returned to the pool; {} consumed tasks stay counted.",
+        "Deleted “{}”. {} returned to the pool; {} stay counted.",
         deleted.name,
-        thousands(deleted.returned),
-        thousands(deleted.consumed)
+        count_of(deleted.returned, "unconsumed task", "unconsumed tasks"),
+        count_of(deleted.consumed, "consumed task", "consumed tasks")
     );
     if !is_htmx(&request) {
         session::set_flash(&session, &flash);

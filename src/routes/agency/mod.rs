@@ -140,7 +140,7 @@ fn owner_layout(session: &Session, owner: &Owner) -> Result<Layout, AppError> {
 /// Parses the `{id}` of a sub-account path. A malformed id is as unknown as a
 /// missing one.
 fn sub_account_id(raw: &str) -> Result<SubAccountId, AppError> {
-    raw.parse::<i64>()
+    crate::routes::parse_id(raw)
         .map(SubAccountId)
-        .map_err(|_| AppError::NotFound)
+        .ok_or(AppError::NotFound)
 }

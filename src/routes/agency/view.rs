@@ -3,7 +3,7 @@
 use crate::db::activity::{Action, Entry};
 use crate::db::sub_accounts::{Listing, Overview};
 use crate::domain::{Figures, SubAccountId};
-use crate::format::{iso_utc, readable_utc, thousands};
+use crate::format::{count_of, iso_utc, readable_utc, thousands};
 
 /// The whole Agency page, minus the forms.
 #[derive(Debug, Clone)]
@@ -168,14 +168,22 @@ fn count(value: Option<&String>) -> String {
         .map_or_else(|_| value.to_owned(), thousands)
 }
 
+/// Formats a stored task count with its noun: "1 task", "1,000 tasks".
+fn tasks(value: Option<&String>) -> String {
+    match value.and_then(|value| value.parse::<i64>().ok()) {
+        Some(number) => count_of(number, "task", "tasks"),
+        None => format!("{} tasks", count(value)),
+    }
+}
+
 /// Describes an entry after its actor's name: "changed the tasks of “A” from 1,000 to 1,500".
 fn summarize(entry: &Entry) -> String {
     let name = entry.sub_account_name.as_deref().unwrap_or("a sub-account");
     let before = entry.value_before.as_ref();
     let after = entry.value_after.as_ref();
     match Action::parse(&entry.action) {
-        Some(Action::AgencyCreated) => format!("created the agency with {} tasks", count(after)),
-        Some(Action::SubAccountAdded) => format!("added “{name}” with {} tasks", count(after)),
+        Some(Action::AgencyCreated) => format!("created the agency with {}", tasks(after)),
+        Some(Action::SubAccountAdded) => format!("added “{name}” with {}", tasks(after)),
         Some(Action::TasksUpdated) => {
             format!(
                 "changed the tasks of “{name}” from {} to {}",
@@ -193,9 +201,9 @@ fn summarize(entry: &Entry) -> String {
                 .and_then(|value| value.parse::<i64>().ok())
                 .unwrap_or(0);
             format!(
-                "deleted “{name}”: {} unconsumed tasks returned to the pool, {} consumed tasks stay counted",
-                thousands(allocated - consumed),
-                thousands(consumed)
+                "deleted “{name}”: {} returned to the pool, {} stay counted",
+                count_of(allocated - consumed, "unconsumed task", "unconsumed tasks"),
+                count_of(consumed, "consumed task", "consumed tasks")
             )
         }
         Some(Action::UsageAlert) => {
@@ -281,8 +289,16 @@ impl DeleteView {
             id: listing.sub_account.id,
             name: listing.sub_account.name.clone(),
             email: listing.email.clone(),
-            returned: thousands(listing.sub_account.remaining()),
-            consumed: thousands(listing.sub_account.consumed),
+            returned: count_of(
+                listing.sub_account.remaining(),
+                "unconsumed task returns",
+                "unconsumed tasks return",
+            ),
+            consumed: count_of(
+                listing.sub_account.consumed,
+                "consumed task stays",
+                "consumed tasks stay",
+            ),
             modal,
         }
     }

@@ -175,10 +175,9 @@ async fn set_running(
     raw_id: &str,
     running: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let automation_id = raw_id
-        .parse::<i64>()
+    let automation_id = crate::routes::parse_id(raw_id)
         .map(AutomationId)
-        .map_err(|_| ChangeError::NotFound)?;
+        .ok_or(ChangeError::NotFound)?;
     let automation = as_key(state, key, move |connection, owner| {
         Ok(change(
             connection,

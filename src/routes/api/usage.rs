@@ -12,7 +12,7 @@ use crate::db::schema::{agencies, sub_accounts};
 use crate::db::usage::{self, ConsumeRequest, ConsumeResult};
 use crate::domain::AutomationId;
 use crate::domain::period::next_period_start;
-use crate::format::thousands;
+use crate::format::{count_of, thousands};
 use crate::state::AppState;
 
 /// Most tasks one request may report.
@@ -130,9 +130,9 @@ fn answer(result: ConsumeResult, replayed: bool) -> Result<HttpResponse, ApiErro
                 StatusCode::PAYMENT_REQUIRED,
                 "not_enough_tasks",
                 format!(
-                    "Only {} tasks remain of this sub-account's allocation and {} were requested, so nothing was consumed. Ask the agency for a larger allocation.",
-                    thousands(remaining),
-                    thousands(requested)
+                    "Only {} of this sub-account's allocation and {} requested, so nothing was consumed. Ask the agency for a larger allocation.",
+                    count_of(remaining, "task remains", "tasks remain"),
+                    count_of(requested, "was", "were")
                 ),
             ));
         }
