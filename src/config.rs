@@ -41,6 +41,18 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "true to mark cookies Secure, for a dashboard served over HTTPS (default: false)",
     ),
     (
+        "SUBACCOUNTS_HTTPS",
+        "true when users reach the dashboard over HTTPS, through a TLS proxy: cookies are Secure and responses carry HSTS (default: false)",
+    ),
+    (
+        "SUBACCOUNTS_TRUST_PROXY",
+        "true to take the client address for sign-in throttling from the last X-Forwarded-For entry, which a trusted reverse proxy appends (default: false, the peer address)",
+    ),
+    (
+        "SUBACCOUNTS_METRICS_TOKEN",
+        "bearer token that GET /metrics requires; without it /metrics is open, so block it at the proxy (default: none)",
+    ),
+    (
         "SUBACCOUNTS_POOL_SIZE",
         "database connections in the pool (default: 10)",
     ),
@@ -91,6 +103,9 @@ pub struct Config {
     pub session_key: Option<Secret>,
     pub bcrypt_cost: u32,
     pub secure_cookies: bool,
+    pub https: bool,
+    pub trust_proxy: bool,
+    pub metrics_token: Option<Secret>,
     pub pool_size: u32,
     pub workers: usize,
     pub public_url: Option<String>,
@@ -108,6 +123,9 @@ impl Default for Config {
             session_key: None,
             bcrypt_cost: 12,
             secure_cookies: false,
+            https: false,
+            trust_proxy: false,
+            metrics_token: None,
             pool_size: 10,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             public_url: None,
@@ -166,6 +184,18 @@ impl Config {
         if let Some(secure) = vars.get("SUBACCOUNTS_SECURE_COOKIES") {
             config.secure_cookies = parse_bool("SUBACCOUNTS_SECURE_COOKIES", secure)?;
         }
+        if let Some(https) = vars.get("SUBACCOUNTS_HTTPS") {
+            config.https = parse_bool("SUBACCOUNTS_HTTPS", https)?;
+        }
+        if let Some(trust) = vars.get("SUBACCOUNTS_TRUST_PROXY") {
+            config.trust_proxy = parse_bool("SUBACCOUNTS_TRUST_PROXY", trust)?;
+        }
+        if let Some(token) = vars.get("SUBACCOUNTS_METRICS_TOKEN") {
+            if token.trim().is_empty() {
+                bail!("SUBACCOUNTS_METRICS_TOKEN is empty; unset it or give a token");
+            }
+            config.metrics_token = Some(Secret::new(token.clone()));
+        }
         if let Some(size) = vars.get("SUBACCOUNTS_POOL_SIZE") {
             config.pool_size = parse_number("SUBACCOUNTS_POOL_SIZE", size, 1, 1_000)?;
         }
@@ -184,6 +214,11 @@ impl Config {
             config.log_filter = filter.clone();
         }
         Ok(config)
+    }
+
+    /// True when cookies must carry the `Secure` flag.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.https
     }
 
     /// Base URL for links printed outside a request, such as the setup link.

@@ -32,6 +32,9 @@ pub enum AppError {
     /// The CSRF token was missing or wrong.
     #[error("invalid CSRF token")]
     InvalidCsrfToken,
+    /// A state-changing request came from a page of another site.
+    #[error("request from another site")]
+    ForeignOrigin,
     /// The request body could not be read as a form.
     #[error("malformed form: {0}")]
     MalformedForm(String),
@@ -66,6 +69,10 @@ impl AppError {
             Self::InvalidCsrfToken => (
                 "Form expired",
                 "This form has expired or did not come from this dashboard, so nothing was changed. Reload the page and try again.".to_owned(),
+            ),
+            Self::ForeignOrigin => (
+                "Request from another site",
+                "This change came from a page of another website, so nothing was changed. Make changes from the dashboard itself.".to_owned(),
             ),
             Self::MalformedForm(reason) => (
                 "Invalid form",
@@ -125,7 +132,7 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::SignInRequired { htmx: true } => StatusCode::UNAUTHORIZED,
             Self::SignInRequired { htmx: false } => StatusCode::FOUND,
-            Self::ReadOnly | Self::InvalidCsrfToken => StatusCode::FORBIDDEN,
+            Self::ReadOnly | Self::InvalidCsrfToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::MalformedForm(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod format;
+pub mod metrics;
 pub mod render;
 pub mod routes;
 pub mod startup;

@@ -22,6 +22,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 
+use crate::auth::throttle::Throttle;
 use crate::auth::{csrf, session};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -73,13 +74,15 @@ impl Application {
             pool: pool.clone(),
             config: Arc::new(config.clone()),
             clock,
+            metrics: Arc::default(),
+            throttle: Throttle::default(),
         });
         let workers = config.workers;
         let server = HttpServer::new(move || {
             let sessions =
                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())
-                    .cookie_secure(state.config.secure_cookies)
+                    .cookie_secure(state.config.cookies_secure())
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Strict)
                     .cookie_content_security(CookieContentSecurity::Private)
@@ -108,7 +111,7 @@ impl Application {
                 .configure(routes::configure)
                 .wrap(from_fn(csrf::verify))
                 .wrap(sessions)
-                .wrap(security_headers())
+                .wrap(security_headers(state.config.https))
                 .wrap(from_fn(telemetry::log_request))
         })
         .workers(workers)
@@ -153,8 +156,8 @@ impl Application {
 /// Headers on every response. The policy allows scripts and styles only from
 /// this server's `/static/`, which is why htmx is told not to inject its
 /// indicator style.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add((
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -166,7 +169,17 @@ fn security_headers() -> DefaultHeaders {
         .add((
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ));
+    if https {
+        // Browsers remember for a year to use HTTPS only; sent only when the
+        // dashboard is reached over HTTPS, because over HTTP it is ignored.
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
         ))
+    } else {
+        headers
+    }
 }
 
 /// Returns the configured session key, or the one saved in the data folder, or

@@ -4,17 +4,21 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::auth::throttle::Throttle;
 use crate::auth::{self, CurrentUser, Identity, Owner};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConnection, Pool};
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 
 pub struct AppState {
     pub pool: Pool,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    pub throttle: Throttle,
 }
 
 impl AppState {
@@ -26,8 +30,12 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
         web::block(move || {
-            let mut connection = pool.get().map_err(AppError::internal)?;
+            metrics.pool_wait(true);
+            let connection = pool.get();
+            metrics.pool_wait(false);
+            let mut connection = connection.map_err(AppError::internal)?;
             body(&mut connection)
         })
         .await

@@ -8,7 +8,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use tracing_subscriber::EnvFilter;
 
+use actix_web::web;
+
 use crate::domain::UserId;
+use crate::state::AppState;
 
 /// Installs the global subscriber, writing to standard error. `filter` uses
 /// `EnvFilter` syntax, such as `info` or `subaccounts=debug,actix_web=warn`.
@@ -22,8 +25,8 @@ pub fn init(filter: &str) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("could not install the logger: {error}"))
 }
 
-/// Middleware that logs each request once it is answered: method, route,
-/// status, latency and the signed-in user's id. It logs the route pattern
+/// Middleware that logs each request once it is answered, and counts it in
+/// the metrics: method, route, status, latency and the signed-in user's id. It logs the route pattern
 /// rather than the path, so tokens in paths such as `/setup/{token}` stay out
 /// of the log; unmatched paths are logged as they came.
 pub async fn log_request(
@@ -37,9 +40,18 @@ pub async fn log_request(
     match &response {
         Ok(response) => {
             let request = response.request();
-            let route = request
-                .match_pattern()
-                .unwrap_or_else(|| request.path().to_owned());
+            let pattern = request.match_pattern();
+            if let Some(state) = request.app_data::<web::Data<AppState>>() {
+                // Unmatched paths share one series, so scans cannot add series without end.
+                let series = pattern.as_deref().unwrap_or("unmatched");
+                state.metrics.record_request(
+                    method.as_str(),
+                    series,
+                    response.status().as_u16(),
+                    latency_ms / 1_000.0,
+                );
+            }
+            let route = pattern.unwrap_or_else(|| request.path().to_owned());
             let user_id = request.extensions().get::<UserId>().map(|id| id.0);
             tracing::info!(
                 method = %method,

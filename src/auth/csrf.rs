@@ -38,6 +38,14 @@ pub async fn verify(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
+    if let Some(origin) = foreign_origin(&request) {
+        tracing::warn!(
+            path = request.path(),
+            origin,
+            "rejected a request from another site"
+        );
+        return Ok(request.error_response(AppError::ForeignOrigin));
+    }
     let expected = session::stored_csrf_token(&request.get_session());
     let provided = match request.headers().get(HEADER) {
         Some(value) => value.to_str().ok().map(str::to_owned),
@@ -73,6 +81,38 @@ pub async fn verify(
             Ok(response)
         }
     }
+}
+
+/// Returns the `Origin` of a request that another site sent, if it did. The
+/// origin must name this server's host (from `Host`, or the configured public
+/// URL); a request without `Origin` passes here and still needs its token.
+fn foreign_origin(request: &ServiceRequest) -> Option<String> {
+    let header = |name: header::HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    if header(HeaderName::from_static("sec-fetch-site")).as_deref() == Some("cross-site") {
+        return Some(header(header::ORIGIN).unwrap_or_else(|| "cross-site".to_owned()));
+    }
+    let origin = header(header::ORIGIN)?;
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, host)| host.trim_end_matches('/'));
+    let own_host = header(header::HOST);
+    let public_host = request
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .and_then(|state| state.config.public_url.clone())
+        .and_then(|url| {
+            url.split_once("://")
+                .map(|(_, host)| host.trim_end_matches('/').to_owned())
+        });
+    let same = origin_host.is_some_and(|host| {
+        Some(host) == own_host.as_deref() || Some(host) == public_host.as_deref()
+    });
+    (!same).then_some(origin)
 }
 
 /// Reads a urlencoded body up to [`FORM_LIMIT_BYTES`], finds the token field,

@@ -8,6 +8,7 @@
 pub mod csrf;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 use std::future::{Ready, ready};
 

@@ -207,6 +207,15 @@ pub fn run_migrations(connection: &mut DbConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True when the database lacks migrations that this build embeds.
+pub fn pending_migrations(connection: &mut DbConnection) -> anyhow::Result<bool> {
+    let pending = match connection {
+        DbConnection::Sqlite(sqlite) => sqlite.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(postgres) => postgres.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|error| anyhow::anyhow!("could not read the applied migrations: {error}"))
+}
+
 /// Which lock a write transaction takes before it reads anything.
 #[derive(Debug, Clone, Copy)]
 pub enum Lock {

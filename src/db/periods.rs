@@ -6,6 +6,8 @@
 //! rolls over under the agency's lock and checks again, so concurrent
 //! requests at the boundary roll the period over exactly once.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -13,6 +15,14 @@ use super::schema::{agencies, billing_periods, sub_accounts};
 use super::{DbConnection, Lock, write_transaction};
 use crate::domain::AgencyId;
 use crate::domain::period::{next_period_start, period_start};
+
+/// Periods this process rolled over, for the metrics.
+static ROLLOVERS: AtomicU64 = AtomicU64::new(0);
+
+/// Returns how many periods this process rolled over.
+pub fn rollovers() -> u64 {
+    ROLLOVERS.load(Ordering::Relaxed)
+}
 
 /// A closed billing period's totals.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -102,6 +112,7 @@ fn roll_over(
             agencies::period_start.eq(current),
         ))
         .execute(connection)?;
+    ROLLOVERS.fetch_add(1, Ordering::Relaxed);
     tracing::info!(agency_id = agency_id.0, closed = %stored, current = %current, "rolled over to a new billing period");
     Ok(current)
 }

@@ -58,6 +58,19 @@ pub enum ConsumeResult {
     AutomationNotFound,
 }
 
+impl ConsumeResult {
+    /// A short name of the outcome, for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Consumed { .. } => "accepted",
+            Self::NotEnoughTasks { .. } => "not_enough_tasks",
+            Self::SubAccountInactive => "sub_account_inactive",
+            Self::AutomationNotRunning { .. } => "automation_not_running",
+            Self::AutomationNotFound => "automation_not_found",
+        }
+    }
+}
+
 /// Why [`consume`] gave no result.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {

@@ -44,6 +44,8 @@ macro_rules! routes {
 routes! {
     GET "/" => home::home,
     GET "/healthz" => health::healthz,
+    GET "/readyz" => health::readyz,
+    GET "/metrics" => health::metrics,
     GET "/static/{file}" => static_files::serve,
     GET "/login" => login::form,
     POST "/login" => login::submit,

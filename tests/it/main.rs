@@ -18,6 +18,7 @@ mod concurrency;
 mod members;
 mod periods;
 mod processes;
+mod security;
 mod sessions;
 mod setup;
 mod support;

@@ -67,7 +67,14 @@ async fn sign_in_rejects_wrong_credentials_alike(backend: Backend) {
         .try_sign_in("owner@example.com", &"x".repeat(100))
         .await;
 
-    for page in [&wrong_password, &unknown_email, &too_long] {
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        too_long.text(".form-error").as_deref(),
+        Some(
+            "Passwords are at most 72 bytes long; this one has 100 bytes. Type your password again."
+        )
+    );
+    for page in [&wrong_password, &unknown_email] {
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
         assert_eq!(
             page.text(".form-error").as_deref(),

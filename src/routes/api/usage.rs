@@ -196,6 +196,11 @@ pub async fn consume(
         usage::consume(connection, owner, &request, now).map_err(ApiError::from)
     })
     .await?;
+    state.metrics.record_consumption(if replayed {
+        "replayed"
+    } else {
+        result.outcome()
+    });
     answer(result, replayed)
 }
 
