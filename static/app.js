@@ -25,6 +25,16 @@
     }
   }
 
+  // Focuses the "Add Sub Accounts" link and returns whether it exists. At
+  // the limit the control is a disabled button, which cannot take focus.
+  function focusAddLink() {
+    const add = document.querySelector('#add-control a');
+    if (add) {
+      add.focus();
+    }
+    return Boolean(add);
+  }
+
   // htmx does not swap error responses other than 409 and 422; show the
   // error page's message in the status area instead.
   document.addEventListener('htmx:responseError', function (event) {
@@ -74,9 +84,9 @@
       return;
     }
     if (element.id === 'add-panel') {
-      const add = document.querySelector('#add-control a, #add-control button');
-      if (add) {
-        add.focus();
+      const added = document.querySelector('#sub-account-rows tr:last-child th a');
+      if (!focusAddLink() && added) {
+        added.focus();
       }
       return;
     }
@@ -134,9 +144,8 @@
       const empty = document.createElement('div');
       empty.id = 'add-panel';
       panel.replaceWith(empty);
-      const add = document.querySelector('#add-control a, #add-control button');
-      if (add) {
-        add.focus();
+      if (!focusAddLink()) {
+        focusHeading();
       }
     }
   });

@@ -5,15 +5,14 @@
 // (tests/run arranges it), so PostgreSQL is reached through its Unix socket.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { axePath, trackViews, uncheckedViews } from './accessibility.mjs';
+import { collectHtml, vnuJar } from './html-validity.mjs';
+import { artifactsDir, browserTestsDir, projectRoot } from './paths.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const projectRoot = path.resolve(here, '..', '..');
-export const artifactsDir = path.join(projectRoot, 'test-artifacts', 'browser');
+export { artifactsDir, projectRoot };
 
 const binary = process.env.SUBACCOUNTS_BIN ?? path.join(projectRoot, 'target', 'debug', 'subaccounts');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,6 +20,67 @@ const postgresSocketDir = process.env.POSTGRES_SOCKET_DIR ?? '/var/run/postgresq
 
 /** The databases to run each browser test on, from BROWSER_BACKENDS (default: both). */
 export const backends = (process.env.BROWSER_BACKENDS ?? 'sqlite,postgres').split(',').filter(Boolean);
+
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(command) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((folder) => folder && isExecutable(path.join(folder, command)));
+}
+
+function isReadable(file) {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lists what the browser tests need but cannot find. A missing tool fails
+ * every test file at import, with or without CI=true, so nothing is skipped.
+ */
+function missingTools() {
+  const missing = [];
+  if (!isExecutable(chromiumPath)) {
+    missing.push(`Chromium at ${chromiumPath} (Debian package chromium, or set CHROMIUM_PATH)`);
+  }
+  if (!onPath('java')) {
+    missing.push('java on PATH, which runs the Nu Html Checker (Debian package default-jre-headless)');
+  }
+  if (backends.includes('postgres') && !onPath('psql')) {
+    missing.push('psql on PATH, which creates the PostgreSQL test databases (Debian package postgresql-client)');
+  }
+  const packages = [
+    ['playwright-core', path.join(browserTestsDir, 'node_modules', 'playwright-core', 'package.json')],
+    ['axe-core', axePath],
+    ['vnu-jar', vnuJar],
+  ];
+  for (const [name, file] of packages) {
+    if (!isReadable(file)) {
+      missing.push(`the npm package ${name} (${file}); run 'npm ci --ignore-scripts' in tests/browser`);
+    }
+  }
+  if (!isExecutable(binary)) {
+    missing.push(`the dashboard binary ${binary}; run 'cargo build' first (or set SUBACCOUNTS_BIN)`);
+  }
+  return missing;
+}
+
+const missing = missingTools();
+if (missing.length > 0) {
+  throw new Error(`The browser tests cannot run because these are missing:\n- ${missing.join('\n- ')}\nAs root on Debian, 'bash .ci/install' installs them.`);
+}
+// Imported only after the check, so a missing package is named above
+// instead of failing with a bare module-not-found error.
+const { chromium } = await import('playwright-core');
 
 function createPostgresDatabase() {
   const name = `subaccounts_browser_${process.pid}_${Date.now()}`;
@@ -118,9 +178,15 @@ export async function saveArtifacts(page, name) {
  * page's screenshot and HTML and names them in the error. `errors` collects
  * script errors and failed loads, except responses with a status in
  * `expectedStatuses` (by default the 409 and 422 of rejected forms).
+ *
+ * Every page and htmx fragment the page receives is kept for the HTML
+ * validation at the end of the test file, and the test fails when a page
+ * load or an htmx response was not followed by `checkAccessibility`.
  */
 export async function withPage(context, name, body, expectedStatuses = [409, 422]) {
   const page = await context.newPage();
+  collectHtml(page, name);
+  trackViews(page);
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
@@ -132,6 +198,10 @@ export async function withPage(context, name, body, expectedStatuses = [409, 422
   });
   try {
     await body(page, errors);
+    const unchecked = uncheckedViews(page);
+    if (unchecked.length > 0) {
+      throw new Error(`no axe run followed these page loads and htmx responses:\n${unchecked.join('\n')}`);
+    }
   } catch (error) {
     const saved = await saveArtifacts(page, name);
     error.message += `\nScreenshot and HTML of the page: ${saved.join(', ')}`;

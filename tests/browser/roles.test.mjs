@@ -1,20 +1,28 @@
 // What each role sees in a real browser: a member sees only their own
 // sub-account, another agency's owner gets "Not found" for this agency's ids,
 // and support staff search and inspect read-only, which the owner then sees
-// in Recent activity. Runs on SQLite and on PostgreSQL.
+// in Recent activity. Runs on SQLite and on PostgreSQL. axe checks every
+// page, and the Nu Html Checker validates them all at the end.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { checkAccessibility } from './accessibility.mjs';
 import { backends, launchBrowser, startServer, withPage } from './harness.mjs';
+import { validateCollectedHtml } from './html-validity.mjs';
 
 const PASSWORD = 'a long password 1';
 
 async function signIn(page, server, email) {
-  await page.goto(`${server.baseUrl}/login`);
+  // Signing out already ends on the sign-in page.
+  if (new URL(page.url()).pathname !== '/login') {
+    await page.goto(`${server.baseUrl}/login`);
+  }
+  await checkAccessibility(page, 'sign-in page');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  await checkAccessibility(page, `signed in as ${email}`);
 }
 
 async function signOut(page) {
@@ -35,6 +43,8 @@ for (const backend of backends) {
         await signIn(page, server, 'owner-a@example.com');
         await page.getByRole('link', { name: 'Add Sub Accounts' }).click();
         const panel = page.locator('#add-panel');
+        await panel.getByLabel('Name').waitFor();
+        await checkAccessibility(page, 'add form open');
         await panel.getByLabel('Name').fill('Client One');
         await panel.getByLabel('Email').fill('one@example.com');
         await panel.getByLabel('Password').fill(PASSWORD);
@@ -42,9 +52,11 @@ for (const backend of backends) {
         await panel.getByRole('button', { name: 'Add', exact: true }).click();
         const row = page.locator('tr.sub-account', { hasText: 'one@example.com' });
         await row.waitFor();
+        await checkAccessibility(page, 'sub-account added');
         const rowId = (await row.getAttribute('id')).replace('sub-account-', '');
         await row.getByRole('button', { name: 'Deactivate' }).click();
         await row.locator('.status', { hasText: 'Inactive' }).waitFor();
+        await checkAccessibility(page, 'sub-account deactivated');
         await signOut(page);
 
         // The member sees their own page, explained in plain words, and nothing of the agency.
@@ -56,7 +68,9 @@ for (const backend of backends) {
         const agencyAsMember = await page.goto(`${server.baseUrl}/accounts/agency`);
         assert.equal(agencyAsMember.status(), 404);
         assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Not found');
+        await checkAccessibility(page, 'not found page');
         await page.goto(`${server.baseUrl}/account`);
+        await checkAccessibility(page, 'member page');
         await signOut(page);
 
         // Another agency's owner cannot reach agency A's sub-account.
@@ -64,7 +78,9 @@ for (const backend of backends) {
         assert.equal(await page.locator('tr.sub-account').count(), 0);
         const foreign = await page.goto(`${server.baseUrl}/accounts/agency/sub-accounts/${rowId}/delete`);
         assert.equal(foreign.status(), 404);
+        await checkAccessibility(page, 'not found page for another agency');
         await page.goto(`${server.baseUrl}/accounts/agency`);
+        await checkAccessibility(page, 'agency page without sub-accounts');
         await signOut(page);
 
         // Support searches by a sub-account email and inspects agency A read-only.
@@ -72,12 +88,16 @@ for (const backend of backends) {
         assert.equal(new URL(page.url()).pathname, '/support');
         await page.getByLabel('Agency name, owner email or sub-account email').fill('ONE@example');
         await page.getByRole('button', { name: 'Search' }).click();
+        await page.waitForURL(/\/support\?q=/);
+        await checkAccessibility(page, 'support search results');
         await page.getByRole('link', { name: 'Agency A' }).click();
         await page.locator('.read-only').waitFor();
+        await checkAccessibility(page, 'support view of an agency');
         assert.equal(await page.locator('[data-stat=allocated]').innerText(), '1,500');
         assert.equal(await page.getByRole('button', { name: /Deactivate|Activate|Update Task/ }).count(), 0, 'no actions');
         await page.getByRole('link', { name: 'View Client One' }).click();
         await page.locator('.read-only').waitFor();
+        await checkAccessibility(page, 'support view of a sub-account');
         assert.equal(await page.locator('[data-stat=status]').innerText(), 'Inactive');
         await signOut(page);
 
@@ -94,3 +114,8 @@ for (const backend of backends) {
     }
   });
 }
+
+test('roles pages and fragments are valid HTML', async () => {
+  const errors = await validateCollectedHtml('roles');
+  assert.equal(errors.length, 0, `the Nu Html Checker found ${errors.length} error(s):\n${errors.join('\n')}`);
+});
