@@ -1,9 +1,9 @@
-// The owner's actions driven with the keyboard alone (Tab, Shift+Tab, Enter,
-// Space, Escape and typing): sign in, Add Sub Accounts with a rejected and
-// then a valid form, Update Task, Deactivate, Activate, and Delete with its
-// modal confirmation. After each step the test checks where focus went and
-// that it is visible, and runs axe. The Nu Html Checker validates every page
-// and fragment at the end.
+// The owner's actions driven with the keyboard alone, by Tab, Shift+Tab,
+// Enter, Space, Escape and typing. The steps are sign in, Add Sub Accounts
+// with a rejected and then a valid form, the add form's Cancel, Update Task,
+// Deactivate, Activate, and Delete with its modal confirmation. After each
+// step the test checks where focus went and that it is visible, and runs
+// axe. The Nu Html Checker validates every page and fragment at the end.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,6 +112,15 @@ for (const backend of backends) {
         await waitForFigure(page, 'allocated', '1000');
         await expectFocus(page, '#add-control a', 'after Add');
         await checkAccessibility(page, 'after Add');
+
+        // Cancel closes the form again and returns focus to Add Sub Accounts.
+        await page.keyboard.press('Enter');
+        await page.locator('#add-name').waitFor();
+        await checkAccessibility(page, 'add form open again');
+        await tabTo(page, '#add-panel [data-close-panel]');
+        await page.keyboard.press('Enter');
+        await page.locator('#add-panel form').waitFor({ state: 'detached' });
+        await expectFocus(page, '#add-control a', 'add form cancelled');
 
         // Update Task with Enter in the field, after which focus is in the new row's field.
         const tasks = `${ROW} input[name="tasks"]`;

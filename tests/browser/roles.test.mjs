@@ -30,6 +30,21 @@ async function signOut(page) {
   await page.waitForURL(/\/login$/);
 }
 
+/** Asserts that every invalid field names its error, which is announced as an alert. */
+async function expectFieldErrors(page) {
+  const fields = await page.$$eval('input[aria-invalid="true"]', (inputs) => inputs.map((input) => {
+    const error = (input.getAttribute('aria-describedby') ?? '').split(/\s+/)
+      .map((id) => document.getElementById(id))
+      .find((element) => element?.classList.contains('field-error'));
+    return { id: input.id, error: error?.textContent.trim(), role: error?.getAttribute('role') };
+  }));
+  assert.ok(fields.length > 0, 'a field is marked invalid');
+  for (const field of fields) {
+    assert.ok(field.error, `#${field.id} names its error in aria-describedby`);
+    assert.equal(field.role, 'alert', `the error of #${field.id} is an alert`);
+  }
+}
+
 for (const backend of backends) {
   test(`each role sees only what it may (${backend})`, async () => {
     const server = await startServer(backend);
@@ -57,6 +72,29 @@ for (const backend of backends) {
         await row.getByRole('button', { name: 'Deactivate' }).click();
         await row.locator('.status', { hasText: 'Inactive' }).waitFor();
         await checkAccessibility(page, 'sub-account deactivated');
+
+        // The owner's own view of the sub-account, and the password forms
+        // with their errors tied to the fields.
+        await row.getByRole('link', { name: 'Client One', exact: true }).click();
+        await page.waitForURL(`${server.baseUrl}/accounts/agency/sub-accounts/${rowId}`);
+        await checkAccessibility(page, "owner's view of the sub-account");
+        assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Client One');
+        await page.goto(`${server.baseUrl}/accounts/agency`);
+        await checkAccessibility(page, 'agency page');
+        await page.getByRole('link', { name: 'Set password for Client One' }).click();
+        await checkAccessibility(page, 'set password form');
+        await page.getByLabel('New password', { exact: true }).fill('a new password 1');
+        await page.getByLabel('Repeat the new password').fill('another password 1');
+        await page.getByRole('button', { name: 'Set password' }).click();
+        await page.locator('.field-error').first().waitFor();
+        await checkAccessibility(page, 'set password rejected');
+        await expectFieldErrors(page);
+        await page.getByRole('link', { name: 'Change password' }).click();
+        await checkAccessibility(page, 'change password form');
+        await page.getByRole('button', { name: 'Change password' }).click();
+        await page.locator('.field-error').first().waitFor();
+        await checkAccessibility(page, 'change password rejected');
+        await expectFieldErrors(page);
         await signOut(page);
 
         // The member sees their own page, explained in plain words, and nothing of the agency.
@@ -107,7 +145,7 @@ for (const backend of backends) {
         assert.match(activity[0], /staff@platform\.example viewed “Client One” as support staff/);
         assert.match(activity[1], /staff@platform\.example viewed the agency as support staff/);
         assert.deepEqual(errors, [], 'no script errors');
-      }, [404]);
+      }, [404, 422]);
     } finally {
       await browser.close();
       await server.stop();
