@@ -48,6 +48,25 @@ enum Command {
     },
     /// Create a demo agency with a few sub-accounts and print how to sign in.
     Demo,
+    /// Fill the database with many agencies and a year of usage, for
+    /// benchmarks. Never run it on a database with real users.
+    Seed {
+        /// Agencies to create.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+        agencies: i64,
+        /// Sub-accounts of each agency.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=5))]
+        sub_accounts: i64,
+        /// Days of daily usage before today, for each automation.
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+        days: i64,
+    },
+    /// Write a consistent copy of the SQLite database while it is in use.
+    Backup {
+        /// File to create; it must not exist yet.
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +147,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => create_staff(&config, &email),
         Command::Demo => demo(&config),
+        Command::Seed {
+            agencies,
+            sub_accounts,
+            days,
+        } => seed(
+            &config,
+            crate::seed::Plan {
+                agencies,
+                sub_accounts_per_agency: sub_accounts,
+                days_of_usage: days,
+            },
+        ),
+        Command::Backup { output } => backup(&config, &output),
     }
 }
 
@@ -199,6 +231,59 @@ fn create_staff(config: &Config, email: &str) -> anyhow::Result<()> {
         email.as_str(),
         config.public_url()
     );
+    Ok(())
+}
+
+fn seed(config: &Config, plan: crate::seed::Plan) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url, 1)?;
+    let mut connection = pool.get()?;
+    let seed_password = crate::auth::session::random_token()[..16].to_owned();
+    let parsed =
+        Password::parse(&seed_password).map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    let password_hash = password::hash(&parsed, config.bcrypt_cost)?;
+    let started = std::time::Instant::now();
+    let seeded = crate::seed::seed(
+        &mut connection,
+        plan,
+        &seed_password,
+        &password_hash,
+        SystemClock.now(),
+    )?;
+    tracing::info!(
+        agencies = plan.agencies,
+        seconds = started.elapsed().as_secs_f64(),
+        "seeded the database"
+    );
+    println!("{}", serde_json::to_string(&seeded)?);
+    Ok(())
+}
+
+/// Copies the SQLite database with `VACUUM INTO`, which reads one consistent
+/// snapshot while the dashboard keeps serving.
+fn backup(config: &Config, output: &std::path::Path) -> anyhow::Result<()> {
+    use diesel::RunQueryDsl;
+
+    if db::Backend::of_url(&config.database_url) != db::Backend::Sqlite {
+        bail!(
+            "backup copies SQLite databases; back up PostgreSQL with pg_dump (see docs/DEPLOYMENT.md)"
+        );
+    }
+    if output.exists() {
+        bail!(
+            "{} already exists; choose a new file name",
+            output.display()
+        );
+    }
+    let path = output
+        .to_str()
+        .context("the output path is not valid UTF-8")?;
+    let pool = db::connect(&config.database_url, 1)?;
+    let mut connection = pool.get()?;
+    diesel::sql_query("VACUUM INTO $1")
+        .bind::<diesel::sql_types::Text, _>(path)
+        .execute(&mut *connection)
+        .with_context(|| format!("could not write the backup to {}", output.display()))?;
+    println!("Wrote a copy of the database to {}.", output.display());
     Ok(())
 }
 

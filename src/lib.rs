@@ -18,6 +18,7 @@ pub mod format;
 pub mod metrics;
 pub mod render;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -7,6 +7,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    seed_creates_signable_agencies,
     agency_create_makes_owner_login,
     agency_create_rejects_bad_input,
     staff_create_makes_support_login,
@@ -253,4 +254,131 @@ async fn migrate_creates_sqlite_file() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("The SQLite database is up to date."));
     assert!(path.exists());
+}
+
+async fn seed_creates_signable_agencies(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let output = run(
+        &app,
+        &[
+            "seed",
+            "--agencies",
+            "20",
+            "--sub-accounts",
+            "2",
+            "--days",
+            "40",
+        ],
+        "",
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let seeded: serde_json::Value = serde_json::from_str(stdout(&output).trim()).expect("JSON");
+    assert_eq!(seeded["agencies"], 20);
+    let password = seeded["password"].as_str().expect("password").to_owned();
+    let mut owner = app.client();
+    owner
+        .sign_in(seeded["owner_email"].as_str().expect("owner"), &password)
+        .await;
+    let page = owner.agency_page().await;
+    assert_eq!(page.figure("sub-accounts"), "2 of 5");
+    assert!(
+        page.count("#period option") >= 2,
+        "closed periods are in the history"
+    );
+    let mut member = app.client();
+    member
+        .sign_in(seeded["member_email"].as_str().expect("member"), &password)
+        .await;
+    let mut support = app.client();
+    support
+        .sign_in(
+            seeded["support_email"].as_str().expect("support"),
+            &password,
+        )
+        .await;
+    assert_eq!(
+        support
+            .get("/support?q=seed")
+            .await
+            .text("#results-title")
+            .as_deref(),
+        Some("20 agencies matching “seed”")
+    );
+    let api = app.api(seeded["api_key"].as_str().expect("key"));
+    let consumed = api
+        .consume(
+            seeded["automation"].as_i64().expect("automation"),
+            10_000,
+            None,
+        )
+        .await;
+    assert_eq!(
+        consumed.status,
+        reqwest::StatusCode::OK,
+        "the benchmark sub-account has room"
+    );
+    for agency in 1..=20 {
+        app.assert_invariants(subaccounts::domain::AgencyId(agency));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_sqlite_while_serving() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_agency("Agency", "owner@example.com", 100, 5);
+    let folder = tempfile::tempdir().expect("folder");
+    let target = folder.path().join("copy.sqlite3");
+
+    let output = run(
+        &app,
+        &["backup", "--output", target.to_str().expect("path")],
+        "",
+    );
+    let again = run(
+        &app,
+        &["backup", "--output", target.to_str().expect("path")],
+        "",
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Wrote a copy of the database"));
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing file is not overwritten"
+    );
+    assert!(stderr(&again).contains("already exists"));
+    let copy = std::process::Command::new(env!("CARGO_BIN_EXE_subaccounts"))
+        .args([
+            "staff",
+            "create",
+            "--email",
+            "staff@example.com",
+            "--password-stdin",
+        ])
+        .env_clear()
+        .env("DATABASE_URL", &target)
+        .env("SUBACCOUNTS_BCRYPT_COST", "4")
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            let _ = child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"staff password 1\n");
+            child.wait_with_output()
+        })
+        .expect("copy opens");
+    assert!(copy.status.success(), "the copy is a working database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_explains_postgres() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let output = run(&app, &["backup", "--output", "/tmp/never-written.sql"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("pg_dump"), "{}", stderr(&output));
 }
