@@ -95,10 +95,10 @@ pub fn daily(title: String, start: NaiveDate, end: NaiveDate, totals: &[DailyTot
                 y: plot_height - height,
                 width: (slot - 2).max(1),
                 height,
-                day: day.format("%Y-%m-%d").to_string(),
+                day: crate::format::iso_date(*day),
                 tasks: thousands(tasks),
                 labelled: index % label_every == 0,
-                label: day.format("%b %-d").to_string(),
+                label: crate::format::short_date(*day),
                 label_x: x + slot / 2,
             }
         })

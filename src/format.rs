@@ -1,6 +1,33 @@
 //! Number and time formatting for pages and messages.
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+// The functions below write dates by hand: chrono's `format` parses its
+// pattern on every call, which showed in the Agency page's profile.
+
+/// Formats a date as ISO 8601: "2026-12-04".
+pub fn iso_date(date: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+/// Formats a date as "Dec 4".
+pub fn short_date(date: NaiveDate) -> String {
+    format!("{} {}", MONTHS[date.month0() as usize], date.day())
+}
+
+/// Formats a date as "Dec 4, 2026".
+pub fn long_date(date: NaiveDate) -> String {
+    format!(
+        "{} {}, {}",
+        MONTHS[date.month0() as usize],
+        date.day(),
+        date.year()
+    )
+}
 
 /// Formats a count with a comma between groups of three digits: 10000 → "10,000".
 pub fn thousands(value: i64) -> String {
@@ -27,12 +54,23 @@ pub fn count_of(value: i64, singular: &str, plural: &str) -> String {
 
 /// Formats a UTC time for the `datetime` attribute of `<time>`.
 pub fn iso_utc(time: &NaiveDateTime) -> String {
-    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        iso_date(time.date()),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
 }
 
 /// Formats a UTC time for people, naming the zone: "2026-12-04 20:51 UTC".
 pub fn readable_utc(time: &NaiveDateTime) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
+    format!(
+        "{} {:02}:{:02} UTC",
+        iso_date(time.date()),
+        time.hour(),
+        time.minute()
+    )
 }
 
 /// Quotes a text field for CSV (RFC 4180). A field that a spreadsheet would
@@ -64,6 +102,22 @@ mod tests {
         assert_eq!(count_of(1, "task", "tasks"), "1 task");
         assert_eq!(count_of(0, "task", "tasks"), "0 tasks");
         assert_eq!(count_of(2_500, "task", "tasks"), "2,500 tasks");
+    }
+
+    #[test]
+    fn dates_are_formatted_by_hand() {
+        let time = NaiveDate::from_ymd_opt(2026, 3, 7)
+            .unwrap()
+            .and_hms_opt(9, 5, 2)
+            .unwrap();
+        assert_eq!(
+            iso_date(time.date()),
+            time.date().format("%Y-%m-%d").to_string()
+        );
+        assert_eq!(iso_utc(&time), "2026-03-07T09:05:02Z");
+        assert_eq!(readable_utc(&time), "2026-03-07 09:05 UTC");
+        assert_eq!(short_date(time.date()), "Mar 7");
+        assert_eq!(long_date(time.date()), "Mar 7, 2026");
     }
 
     #[test]

@@ -40,6 +40,8 @@ const SESSION_KEY_BYTES: usize = 64;
 /// A bound, ready-to-run server.
 pub struct Application {
     server: Server,
+    /// Stops the SQLite checkpoint thread when the server is done.
+    checkpointer: Option<db::Checkpointer>,
     port: u16,
     setup_link: Option<String>,
     pool: Pool,
@@ -52,7 +54,7 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let database_url = config.database_url.clone();
         let pool_size = config.pool_size;
-        let pool = web::block(move || db::connect(&database_url, pool_size))
+        let pool = web::block(move || db::connect_for_serving(&database_url, pool_size))
             .await
             .context("database start-up was interrupted")??;
         tracing::info!(
@@ -117,8 +119,10 @@ impl Application {
         .workers(workers)
         .listen(listener)?
         .run();
+        let checkpointer = db::Checkpointer::start(&config.database_url)?;
         Ok(Self {
             server,
+            checkpointer,
             port,
             setup_link,
             pool,
@@ -148,6 +152,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "serving");
         let result = self.server.await;
+        drop(self.checkpointer);
         tracing::info!("stopped");
         result
     }

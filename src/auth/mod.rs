@@ -100,7 +100,7 @@ pub fn authenticate(
     let signed_out = AppError::SignInRequired {
         htmx: identity.htmx,
     };
-    let user = match users::find(connection, identity.user_id) {
+    let user = match users::find_session(connection, identity.user_id) {
         Ok(user) => user,
         Err(diesel::result::Error::NotFound) => return Err(signed_out),
         Err(error) => return Err(error.into()),
@@ -108,11 +108,14 @@ pub fn authenticate(
     if user.session_version != identity.session_version {
         return Err(signed_out);
     }
-    let role = user.role().ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!("user {} has an unknown role", user.id))
+    let role = Role::parse(&user.role).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "user {} has an unknown role",
+            identity.user_id
+        ))
     })?;
     Ok(CurrentUser {
-        id: user.id,
+        id: identity.user_id,
         email: user.email,
         role,
         agency_id: user.agency_id,

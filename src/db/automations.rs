@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{automations, sub_accounts};
-use crate::domain::{AgencyId, AutomationId, SubAccountId};
+use crate::domain::{AutomationId, SubAccountId};
 
 /// The status of an automation, as stored in `automations.status`.
 #[derive(
@@ -153,17 +153,4 @@ pub fn move_all(
     )
     .set(automations::status.eq(to.as_str()))
     .execute(connection)
-}
-
-/// Counts the automations of each sub-account of the agency.
-pub fn counts(
-    connection: &mut DbConnection,
-    agency_id: AgencyId,
-) -> QueryResult<Vec<(SubAccountId, i64)>> {
-    automations::table
-        .inner_join(sub_accounts::table)
-        .filter(sub_accounts::agency_id.eq(agency_id))
-        .group_by(automations::sub_account_id)
-        .select((automations::sub_account_id, diesel::dsl::count_star()))
-        .load(connection)
 }

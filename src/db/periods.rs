@@ -160,17 +160,17 @@ pub fn select(
         let last = end.pred_opt().unwrap_or(end);
         format!(
             "{} – {}",
-            start.format("%b %-d, %Y"),
-            last.format("%b %-d, %Y")
+            crate::format::long_date(start),
+            crate::format::long_date(last)
         )
     };
     let mut options = vec![crate::chart::PeriodOption {
-        value: current_start.format("%Y-%m-%d").to_string(),
+        value: crate::format::iso_date(current_start),
         label: format!("{} (current)", label(current_start, current_end)),
         selected: chosen.2,
     }];
     options.extend(closed.iter().map(|period| crate::chart::PeriodOption {
-        value: period.period_start.format("%Y-%m-%d").to_string(),
+        value: crate::format::iso_date(period.period_start),
         label: label(period.period_start, period.period_end),
         selected: !chosen.2 && period.period_start == chosen.0,
     }));

@@ -134,32 +134,49 @@ pub struct Deleted {
     pub consumed: i64,
 }
 
-/// Rolls the agency's billing period over if it has ended, then reads the
-/// Agency page's data in one read-only snapshot.
+/// Reads the Agency page's data in one read-only snapshot, after rolling
+/// the billing period over if it has ended. The period is checked on the row
+/// read for the page, so the common case costs no query of its own.
 pub fn overview(
     connection: &mut DbConnection,
     agency_id: AgencyId,
     today: NaiveDate,
 ) -> Result<Overview, ActionError> {
+    let read = |connection: &mut DbConnection| {
+        read_transaction(connection, |connection| {
+            load_overview(connection, agency_id).map_err(ActionError::from)
+        })
+    };
+    let overview = read(connection)?;
+    let anchor = overview.agency.period_anchor_day.unsigned_abs();
+    if overview.agency.period_start >= crate::domain::period::period_start(today, anchor) {
+        return Ok(overview);
+    }
     super::periods::ensure_current(connection, agency_id, today)?;
-    read_transaction(connection, |connection| {
-        load_overview(connection, agency_id).map_err(ActionError::from)
-    })
+    read(connection)
 }
 
 fn load_overview(connection: &mut DbConnection, agency_id: AgencyId) -> QueryResult<Overview> {
     let agency = agencies::find(connection, agency_id)?;
-    let sub_accounts = sub_accounts::table
+    let automations = super::schema::automations::table
+        .filter(super::schema::automations::sub_account_id.eq(sub_accounts::id))
+        .count()
+        .single_value();
+    let rows = sub_accounts::table
         .inner_join(users::table.on(users::sub_account_id.eq(sub_accounts::id.nullable())))
         .filter(sub_accounts::agency_id.eq(agency_id))
         .order(sub_accounts::id)
-        .select((SubAccount::as_select(), users::email))
-        .load::<(SubAccount, String)>(connection)?
+        .select((SubAccount::as_select(), users::email, automations))
+        .load::<(SubAccount, String, Option<i64>)>(connection)?;
+    let automation_counts = rows
+        .iter()
+        .map(|(sub_account, _, count)| (sub_account.id, count.unwrap_or(0)))
+        .collect();
+    let sub_accounts = rows
         .into_iter()
-        .map(|(sub_account, email)| Listing { sub_account, email })
+        .map(|(sub_account, email, _)| Listing { sub_account, email })
         .collect();
     let activity = activity::recent(connection, agency_id, activity::RECENT_ENTRIES)?;
-    let automation_counts = super::automations::counts(connection, agency_id)?;
     Ok(Overview {
         agency,
         sub_accounts,

@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 use super::activity::{self, Action, NewEntry};
 use super::api_keys::KeyOwner;
 use super::automations::{self, Status};
-use super::schema::{automations as automations_table, idempotency_keys, sub_accounts};
+use super::schema::{idempotency_keys, sub_accounts};
+use super::statements::{AddDailyUsage, AgencyDailyTotals, ConsumeTasks, SubAccountDailyTotals};
 use super::{DbConnection, Lock, is_unique_violation, periods, write_transaction};
 use crate::domain::{AgencyId, AutomationId, SubAccountId};
 
@@ -113,7 +114,14 @@ pub fn consume(
     request: &ConsumeRequest,
     now: NaiveDateTime,
 ) -> Result<(ConsumeResult, bool), ConsumeError> {
-    let period_start = periods::ensure_current(connection, owner.agency_id, now.date())?;
+    // The key's lookup read the agency's period; only a period that has
+    // ended needs the rollover's own queries.
+    let current = crate::domain::period::period_start(now.date(), owner.anchor_day.unsigned_abs());
+    let period_start = if owner.period_start >= current {
+        owner.period_start
+    } else {
+        periods::ensure_current(connection, owner.agency_id, now.date())?
+    };
     let hash = request_hash(request);
     // A second attempt follows only a lost race for the same idempotency key
     // on PostgreSQL: the loser's insert fails, and it then reads the winner's answer.
@@ -195,29 +203,13 @@ fn consume_once(
     period_start: NaiveDate,
     now: NaiveDateTime,
 ) -> QueryResult<ConsumeResult> {
-    let Some(automation) =
-        automations::find(connection, owner.sub_account_id, request.automation_id).optional()?
-    else {
-        return Ok(ConsumeResult::AutomationNotFound);
-    };
-    let running = automations_table::table
-        .filter(automations_table::id.eq(request.automation_id))
-        .filter(automations_table::sub_account_id.eq(owner.sub_account_id))
-        .filter(automations_table::status.eq(Status::Running.as_str()));
-    // The one statement that decides: active, running, and room for the tasks.
-    let updated: Option<(i64, i64, String)> = diesel::update(
-        sub_accounts::table
-            .filter(sub_accounts::id.eq(owner.sub_account_id))
-            .filter(sub_accounts::active.eq(true))
-            .filter((sub_accounts::consumed + request.tasks).le(sub_accounts::allocated))
-            .filter(diesel::dsl::exists(running)),
-    )
-    .set(sub_accounts::consumed.eq(sub_accounts::consumed + request.tasks))
-    .returning((
-        sub_accounts::consumed,
-        sub_accounts::allocated,
-        sub_accounts::name,
-    ))
+    // The one statement that decides: active, running, and room for the
+    // tasks. Only when it changes nothing do further queries say why.
+    let updated: Option<(i64, i64, String)> = ConsumeTasks {
+        sub_account_id: owner.sub_account_id.0,
+        automation_id: request.automation_id.0,
+        tasks: request.tasks,
+    }
     .get_result(connection)
     .optional()?;
 
@@ -227,7 +219,7 @@ fn consume_once(
     record_daily(connection, owner, &name, request, now.date())?;
     record_alert(connection, owner, &name, consumed, allocated, now)?;
     Ok(ConsumeResult::Consumed {
-        automation: automation.id,
+        automation: request.automation_id,
         tasks: request.tasks,
         allocated,
         consumed,
@@ -273,19 +265,15 @@ fn record_daily(
     request: &ConsumeRequest,
     day: NaiveDate,
 ) -> QueryResult<()> {
-    // The same upsert works on SQLite (3.24 and later) and PostgreSQL; Diesel's
-    // on_conflict is not available on the two-backend connection.
-    diesel::sql_query(
-        "INSERT INTO usage_daily (agency_id, sub_account_id, sub_account_name, automation_id, day, tasks) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (sub_account_id, automation_id, day) DO UPDATE SET tasks = usage_daily.tasks + excluded.tasks",
-    )
-    .bind::<BigInt, _>(owner.agency_id.0)
-    .bind::<BigInt, _>(owner.sub_account_id.0)
-    .bind::<Text, _>(sub_account_name)
-    .bind::<BigInt, _>(request.automation_id.0)
-    .bind::<Date, _>(day)
-    .bind::<BigInt, _>(request.tasks)
+    // Diesel's on_conflict is not available on the two-backend connection.
+    AddDailyUsage {
+        agency_id: owner.agency_id.0,
+        sub_account_id: owner.sub_account_id.0,
+        sub_account_name: sub_account_name.to_owned(),
+        automation_id: request.automation_id.0,
+        day,
+        tasks: request.tasks,
+    }
     .execute(connection)
     .map(|_| ())
 }
@@ -335,6 +323,12 @@ pub struct DailyTotal {
     pub tasks: i64,
 }
 
+fn into_totals(rows: Vec<(NaiveDate, i64)>) -> Vec<DailyTotal> {
+    rows.into_iter()
+        .map(|(day, tasks)| DailyTotal { day, tasks })
+        .collect()
+}
+
 /// Returns the agency's tasks per day from `start` up to (not including) `end`.
 pub fn agency_daily(
     connection: &mut DbConnection,
@@ -342,14 +336,13 @@ pub fn agency_daily(
     start: NaiveDate,
     end: NaiveDate,
 ) -> QueryResult<Vec<DailyTotal>> {
-    diesel::sql_query(
-        "SELECT day, CAST(SUM(tasks) AS BIGINT) AS tasks FROM usage_daily \
-         WHERE agency_id = $1 AND day >= $2 AND day < $3 GROUP BY day ORDER BY day",
-    )
-    .bind::<BigInt, _>(agency_id.0)
-    .bind::<Date, _>(start)
-    .bind::<Date, _>(end)
-    .load(connection)
+    AgencyDailyTotals {
+        id: agency_id.0,
+        start,
+        end,
+    }
+    .load::<(NaiveDate, i64)>(connection)
+    .map(into_totals)
 }
 
 /// Returns the sub-account's tasks per day from `start` up to (not including) `end`.
@@ -359,14 +352,13 @@ pub fn sub_account_daily(
     start: NaiveDate,
     end: NaiveDate,
 ) -> QueryResult<Vec<DailyTotal>> {
-    diesel::sql_query(
-        "SELECT day, CAST(SUM(tasks) AS BIGINT) AS tasks FROM usage_daily \
-         WHERE sub_account_id = $1 AND day >= $2 AND day < $3 GROUP BY day ORDER BY day",
-    )
-    .bind::<BigInt, _>(sub_account_id.0)
-    .bind::<Date, _>(start)
-    .bind::<Date, _>(end)
-    .load(connection)
+    SubAccountDailyTotals {
+        id: sub_account_id.0,
+        start,
+        end,
+    }
+    .load::<(NaiveDate, i64)>(connection)
+    .map(into_totals)
 }
 
 /// One line of the usage export: a sub-account's tasks on one day.

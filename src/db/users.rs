@@ -43,6 +43,26 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
+/// The columns of a user that every signed-in request checks.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct SessionUser {
+    pub email: String,
+    pub role: String,
+    pub agency_id: Option<AgencyId>,
+    pub sub_account_id: Option<SubAccountId>,
+    pub session_version: i64,
+}
+
+/// Reads what [`crate::auth::authenticate`] needs, and nothing more: this
+/// query runs on every signed-in request.
+pub fn find_session(connection: &mut DbConnection, user_id: UserId) -> QueryResult<SessionUser> {
+    users::table
+        .find(user_id)
+        .select(SessionUser::as_select())
+        .first(connection)
+}
+
 pub fn find(connection: &mut DbConnection, user_id: UserId) -> QueryResult<User> {
     users::table
         .find(user_id)

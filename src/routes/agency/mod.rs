@@ -66,7 +66,7 @@ impl UsageView {
             periods: selection.options,
             csv_link: format!(
                 "/accounts/agency/usage.csv?period={}",
-                selection.start.format("%Y-%m-%d")
+                crate::format::iso_date(selection.start)
             ),
         })
     }

@@ -185,13 +185,13 @@ pub async fn usage_csv(
     for row in rows {
         body.push_str(&format!(
             "{},{},{},{}\r\n",
-            row.day.format("%Y-%m-%d"),
+            crate::format::iso_date(row.day),
             row.sub_account_id,
             crate::format::csv_field(&row.sub_account_name),
             row.tasks
         ));
     }
-    let filename = format!("usage-{}.csv", selection.start.format("%Y-%m-%d"));
+    let filename = format!("usage-{}.csv", crate::format::iso_date(selection.start));
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
