@@ -391,8 +391,12 @@ fn lock_rows(connection: &mut DbConnection, lock: Lock) -> QueryResult<()> {
         return Ok(());
     };
     let locked_rows = match connection {
+        // NO KEY UPDATE serialises the agency's changes like FOR UPDATE, but
+        // it lets consumption insert rows that reference the agency (a
+        // foreign key check takes KEY SHARE on it). With FOR UPDATE, an owner
+        // action and a consumption on the same sub-account deadlocked.
         DbConnection::Postgres(postgres) => {
-            diesel::sql_query("SELECT id FROM agencies WHERE id = $1 FOR UPDATE")
+            diesel::sql_query("SELECT id FROM agencies WHERE id = $1 FOR NO KEY UPDATE")
                 .bind::<diesel::sql_types::BigInt, _>(agency_id.0)
                 .execute(postgres)?
         }

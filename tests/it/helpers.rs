@@ -54,13 +54,14 @@ pub enum Backend {
 }
 
 /// A database that exists for one test and is removed after it.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres { server_url: String, name: String },
 }
 
 impl TestDatabase {
-    fn create(backend: Backend) -> (Self, String) {
+    /// Creates an empty database and returns it with its URL.
+    pub fn create(backend: Backend) -> (Self, String) {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary folder");
@@ -465,6 +466,16 @@ impl TestClient {
             http,
             base_url: base_url.to_owned(),
             csrf_token: String::new(),
+        }
+    }
+
+    /// The same person (cookie jar and CSRF token) talking to another
+    /// instance. Cookies of 127.0.0.1 apply to every port.
+    pub fn at(&self, base_url: &str) -> TestClient {
+        TestClient {
+            http: self.http.clone(),
+            base_url: base_url.to_owned(),
+            csrf_token: self.csrf_token.clone(),
         }
     }
 
