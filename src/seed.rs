@@ -21,6 +21,8 @@ const ANCHOR_DAY: u32 = 1;
 /// allocations and a month of seeded usage (at most 49 tasks a day) fit.
 const AGENCY_TASKS: i64 = 10_000;
 const SUB_ACCOUNT_TASKS: i64 = 2_000;
+/// Agencies seeded in one transaction.
+const CHUNK: i64 = 2_000;
 /// API keys are inserted this many rows per statement.
 const KEY_BATCH: usize = 500;
 
@@ -90,109 +92,19 @@ pub fn seed(
     password_hash: &str,
     now: NaiveDateTime,
 ) -> anyhow::Result<Seeded> {
-    let today = now.date();
-    let current_start = period_start(today, ANCHOR_DAY);
     let before = max_agency_id(connection)?;
-    // SQLite numbers `$N` parameters in the order they first appear in the
-    // text, not by N, so each statement below uses them in ascending order.
-    let agency_rows = sequence(connection, "$6");
-    let sub_account_rows = sequence(connection, "$4");
-    let day_rows = sequence(connection, "$2");
-    let usage_day = day_minus(connection, "$1");
-
-    db::write_transaction(
-        connection,
-        db::Lock::Database,
-        |connection| -> anyhow::Result<()> {
-            diesel::sql_query(format!(
-            "INSERT INTO agencies (name, name_key, total_tasks, sub_account_limit, main_consumed, deleted_consumed, \
-             period_anchor_day, period_start, created_at) \
-             SELECT 'Seed Agency ' || CAST($1 + s.n AS TEXT), 'seed agency ' || CAST($1 + s.n AS TEXT), $2, 5, 0, 0, $3, $4, $5 \
-             FROM ({agency_rows}) s ORDER BY s.n"
-        ))
-        .bind::<BigInt, _>(before)
-        .bind::<BigInt, _>(AGENCY_TASKS)
-        .bind::<Integer, _>(ANCHOR_DAY as i32)
-        .bind::<Date, _>(current_start)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(plan.agencies)
-        .execute(connection)?;
-            diesel::sql_query(
-            "INSERT INTO users (email, email_key, password_hash, role, agency_id, session_version, created_at) \
-             SELECT 'owner-' || CAST(id AS TEXT) || '@seed.example', 'owner-' || CAST(id AS TEXT) || '@seed.example', \
-             $1, 'owner', id, 1, $2 FROM agencies WHERE id > $3",
-        )
-        .bind::<Text, _>(password_hash)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            diesel::sql_query(format!(
-            "INSERT INTO sub_accounts (agency_id, name, allocated, consumed, active, created_at, alert_level) \
-             SELECT a.id, 'Client ' || CAST(s.n AS TEXT), $1, 0, $2, $3, 0 \
-             FROM agencies a CROSS JOIN ({sub_account_rows}) s WHERE a.id > $5 ORDER BY a.id, s.n"
-        ))
-        .bind::<BigInt, _>(SUB_ACCOUNT_TASKS)
-        .bind::<Bool, _>(true)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(plan.sub_accounts_per_agency)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            diesel::sql_query(
-            "INSERT INTO users (email, email_key, password_hash, role, agency_id, sub_account_id, session_version, created_at) \
-             SELECT 'member-' || CAST(id AS TEXT) || '@seed.example', 'member-' || CAST(id AS TEXT) || '@seed.example', \
-             $1, 'member', agency_id, id, 1, $2 FROM sub_accounts WHERE agency_id > $3",
-        )
-        .bind::<Text, _>(password_hash)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            diesel::sql_query(
-                "INSERT INTO automations (sub_account_id, name, status, created_at) \
-             SELECT id, 'Sync', 'running', $1 FROM sub_accounts WHERE agency_id > $2 ORDER BY id",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(before)
-            .execute(connection)?;
-            // Up to 49 tasks a day, varying with the sub-account and the day.
-            diesel::sql_query(format!(
-            "INSERT INTO usage_daily (agency_id, sub_account_id, sub_account_name, automation_id, day, tasks) \
-             SELECT s.agency_id, s.id, s.name, au.id, {usage_day}, (s.id * 7 + d.n * 13) % 50 \
-             FROM automations au JOIN sub_accounts s ON s.id = au.sub_account_id CROSS JOIN ({day_rows}) d \
-             WHERE s.agency_id > $3"
-        ))
-        .bind::<Date, _>(today + chrono::TimeDelta::days(1))
-        .bind::<BigInt, _>(plan.days_of_usage)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            diesel::sql_query(
-            "UPDATE sub_accounts SET consumed = (SELECT CAST(COALESCE(SUM(u.tasks), 0) AS BIGINT) FROM usage_daily u \
-             WHERE u.sub_account_id = sub_accounts.id AND u.day >= $1) WHERE agency_id > $2",
-        )
-        .bind::<Date, _>(current_start)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            for (start, end) in closed_periods(current_start, plan.days_of_usage) {
-                diesel::sql_query(
-                "INSERT INTO billing_periods (agency_id, period_start, period_end, total_tasks, consumed, main_consumed, deleted_consumed) \
-                 SELECT a.id, $1, $2, a.total_tasks, (SELECT CAST(COALESCE(SUM(u.tasks), 0) AS BIGINT) FROM usage_daily u \
-                 WHERE u.agency_id = a.id AND u.day >= $1 AND u.day < $2), 0, 0 FROM agencies a WHERE a.id > $3",
-            )
-            .bind::<Date, _>(start)
-            .bind::<Date, _>(end)
-            .bind::<BigInt, _>(before)
-            .execute(connection)?;
-            }
-            diesel::sql_query(
-            "INSERT INTO activity_log (agency_id, actor_email, action, value_after, created_at) \
-             SELECT id, 'owner-' || CAST(id AS TEXT) || '@seed.example', 'agency.created', CAST(total_tasks AS TEXT), $1 \
-             FROM agencies WHERE id > $2",
-        )
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(before)
-        .execute(connection)?;
-            Ok(())
-        },
-    )?;
+    // Chunks of agencies, each in its own transaction, keep SQLite's WAL
+    // (which holds a whole transaction) from growing to the size of the data.
+    let mut seeded = 0;
+    while seeded < plan.agencies {
+        let count = (plan.agencies - seeded).min(CHUNK);
+        let chunk_before = max_agency_id(connection)?;
+        db::write_transaction(connection, db::Lock::Database, |connection| {
+            seed_chunk(connection, plan, count, chunk_before, password_hash, now)
+        })?;
+        seeded += count;
+        tracing::info!(seeded, of = plan.agencies, "seeding");
+    }
 
     insert_keys(connection, before, now)?;
     let bench = bench_sub_account(connection, before, now)?;
@@ -215,6 +127,114 @@ pub fn seed(
         api_key: bench.0,
         automation: bench.1,
     })
+}
+
+/// Inserts `count` agencies after id `before`, with their users,
+/// sub-accounts, automations, usage, closed periods and activity.
+fn seed_chunk(
+    connection: &mut DbConnection,
+    plan: Plan,
+    count: i64,
+    before: i64,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    let today = now.date();
+    let current_start = period_start(today, ANCHOR_DAY);
+    // SQLite numbers `$N` parameters in the order they first appear in the
+    // text, not by N, so each statement below uses them in ascending order.
+    let agency_rows = sequence(connection, "$6");
+    let sub_account_rows = sequence(connection, "$4");
+    let day_rows = sequence(connection, "$2");
+    let usage_day = day_minus(connection, "$1");
+
+    diesel::sql_query(format!(
+            "INSERT INTO agencies (name, name_key, total_tasks, sub_account_limit, main_consumed, deleted_consumed, \
+             period_anchor_day, period_start, created_at) \
+             SELECT 'Seed Agency ' || CAST($1 + s.n AS TEXT), 'seed agency ' || CAST($1 + s.n AS TEXT), $2, 5, 0, 0, $3, $4, $5 \
+             FROM ({agency_rows}) s ORDER BY s.n"
+        ))
+        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(AGENCY_TASKS)
+        .bind::<Integer, _>(ANCHOR_DAY as i32)
+        .bind::<Date, _>(current_start)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(count)
+        .execute(connection)?;
+    diesel::sql_query(
+            "INSERT INTO users (email, email_key, password_hash, role, agency_id, session_version, created_at) \
+             SELECT 'owner-' || CAST(id AS TEXT) || '@seed.example', 'owner-' || CAST(id AS TEXT) || '@seed.example', \
+             $1, 'owner', id, 1, $2 FROM agencies WHERE id > $3",
+        )
+        .bind::<Text, _>(password_hash)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    diesel::sql_query(format!(
+            "INSERT INTO sub_accounts (agency_id, name, allocated, consumed, active, created_at, alert_level) \
+             SELECT a.id, 'Client ' || CAST(s.n AS TEXT), $1, 0, $2, $3, 0 \
+             FROM agencies a CROSS JOIN ({sub_account_rows}) s WHERE a.id > $5 ORDER BY a.id, s.n"
+        ))
+        .bind::<BigInt, _>(SUB_ACCOUNT_TASKS)
+        .bind::<Bool, _>(true)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(plan.sub_accounts_per_agency)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    diesel::sql_query(
+            "INSERT INTO users (email, email_key, password_hash, role, agency_id, sub_account_id, session_version, created_at) \
+             SELECT 'member-' || CAST(id AS TEXT) || '@seed.example', 'member-' || CAST(id AS TEXT) || '@seed.example', \
+             $1, 'member', agency_id, id, 1, $2 FROM sub_accounts WHERE agency_id > $3",
+        )
+        .bind::<Text, _>(password_hash)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    diesel::sql_query(
+        "INSERT INTO automations (sub_account_id, name, status, created_at) \
+             SELECT id, 'Sync', 'running', $1 FROM sub_accounts WHERE agency_id > $2 ORDER BY id",
+    )
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(before)
+    .execute(connection)?;
+    // Up to 49 tasks a day, varying with the sub-account and the day.
+    diesel::sql_query(format!(
+            "INSERT INTO usage_daily (agency_id, sub_account_id, sub_account_name, automation_id, day, tasks) \
+             SELECT s.agency_id, s.id, s.name, au.id, {usage_day}, (s.id * 7 + d.n * 13) % 50 \
+             FROM automations au JOIN sub_accounts s ON s.id = au.sub_account_id CROSS JOIN ({day_rows}) d \
+             WHERE s.agency_id > $3"
+        ))
+        .bind::<Date, _>(today + chrono::TimeDelta::days(1))
+        .bind::<BigInt, _>(plan.days_of_usage)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    diesel::sql_query(
+            "UPDATE sub_accounts SET consumed = (SELECT CAST(COALESCE(SUM(u.tasks), 0) AS BIGINT) FROM usage_daily u \
+             WHERE u.sub_account_id = sub_accounts.id AND u.day >= $1) WHERE agency_id > $2",
+        )
+        .bind::<Date, _>(current_start)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    for (start, end) in closed_periods(current_start, plan.days_of_usage) {
+        diesel::sql_query(
+                "INSERT INTO billing_periods (agency_id, period_start, period_end, total_tasks, consumed, main_consumed, deleted_consumed) \
+                 SELECT a.id, $1, $2, a.total_tasks, (SELECT CAST(COALESCE(SUM(u.tasks), 0) AS BIGINT) FROM usage_daily u \
+                 WHERE u.agency_id = a.id AND u.day >= $1 AND u.day < $2), 0, 0 FROM agencies a WHERE a.id > $3",
+            )
+            .bind::<Date, _>(start)
+            .bind::<Date, _>(end)
+            .bind::<BigInt, _>(before)
+            .execute(connection)?;
+    }
+    diesel::sql_query(
+            "INSERT INTO activity_log (agency_id, actor_email, action, value_after, created_at) \
+             SELECT id, 'owner-' || CAST(id AS TEXT) || '@seed.example', 'agency.created', CAST(total_tasks AS TEXT), $1 \
+             FROM agencies WHERE id > $2",
+        )
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(before)
+        .execute(connection)?;
+    Ok(())
 }
 
 /// Returns the closed periods that `days` of history reach back into, oldest first.
