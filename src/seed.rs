@@ -26,7 +26,7 @@ const CHUNK: i64 = 2_000;
 /// API keys are inserted this many rows per statement.
 const KEY_BATCH: usize = 500;
 
-/// What to seed.
+/// The amount of data to seed.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
     pub agencies: i64,
@@ -50,8 +50,8 @@ pub struct Seeded {
     pub automation: i64,
 }
 
-/// A backend's way to write the integers from 1 to the parameter
-/// `placeholder` (such as `$6`) as rows of `n`.
+/// Returns SQL that yields the integers from 1 to the parameter
+/// `placeholder` (such as `$6`) as rows of `n`, in the backend's dialect.
 fn sequence(connection: &DbConnection, placeholder: &str) -> String {
     match connection {
         DbConnection::Postgres(_) => format!("SELECT generate_series(1, {placeholder}) AS n"),
@@ -61,7 +61,7 @@ fn sequence(connection: &DbConnection, placeholder: &str) -> String {
     }
 }
 
-/// A backend's way to write "the date `placeholder` minus `d.n` days".
+/// Returns SQL for "the date `placeholder` minus `d.n` days", in the backend's dialect.
 fn day_minus(connection: &DbConnection, placeholder: &str) -> String {
     match connection {
         DbConnection::Postgres(_) => {
@@ -93,8 +93,8 @@ pub fn seed(
     now: NaiveDateTime,
 ) -> anyhow::Result<Seeded> {
     let before = max_agency_id(connection)?;
-    // Chunks of agencies, each in its own transaction, keep SQLite's WAL
-    // (which holds a whole transaction) from growing to the size of the data.
+    // SQLite's WAL keeps every page a transaction writes, so one transaction
+    // per chunk of agencies keeps it from growing to the size of the data.
     let mut seeded = 0;
     while seeded < plan.agencies {
         let count = (plan.agencies - seeded).min(CHUNK);

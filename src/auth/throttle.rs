@@ -26,7 +26,7 @@ struct Window {
     failures: u32,
 }
 
-/// What is being throttled: an account (by its lower-case email) or an address.
+/// The subject of a throttle: an account (by its lower-case email) or a client address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
     Account(String),

@@ -40,7 +40,7 @@ struct NewAgencyRow<'a> {
     created_at: NaiveDateTime,
 }
 
-/// What it takes to create an agency and its owner's login.
+/// Input for creating an agency and its owner's login.
 #[derive(Debug)]
 pub struct NewAgency<'a> {
     pub name: &'a AgencyName,
@@ -148,7 +148,7 @@ pub fn consume_main(
     })
 }
 
-/// The message for an email address that another user already has.
+/// Builds the field error for an email address that another user already has.
 pub fn email_taken_error(field: &'static str) -> FieldError {
     FieldError::new(
         field,
@@ -156,7 +156,7 @@ pub fn email_taken_error(field: &'static str) -> FieldError {
     )
 }
 
-/// The conflict for an email address that another user already has.
+/// Builds the conflict for an email address that another user already has.
 pub fn email_taken(field: &'static str) -> ActionError {
     ActionError::Conflict(email_taken_error(field).into())
 }
@@ -191,6 +191,10 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
+/// Maximum number of agencies found by email prefix that one search merges.
+/// With more email matches, the reported total is a lower bound.
+const MAX_EMAIL_MATCHES: i64 = 1_000;
+
 /// Finds agencies whose name, owner email or sub-account email starts with
 /// `query`, ignoring case, ordered by name. Each condition is a range on a
 /// lower-case key with a B-tree index (`agencies.name_key`, `users.email_key`),
@@ -207,21 +211,8 @@ pub fn search(
     let key = query.trim().to_lowercase();
     // Only a key made of U+10FFFF has no upper bound; a longer key is close enough.
     let upper = prefix_upper_bound(&key).unwrap_or_else(|| format!("{key}\u{10FFFF}"));
-    let matching = || {
-        let email_matches = users::table
-            .filter(users::email_key.ge(key.clone()))
-            .filter(users::email_key.lt(upper.clone()))
-            .filter(users::agency_id.is_not_null())
-            .select(users::agency_id.assume_not_null());
-        agencies::name_key
-            .ge(key.clone())
-            .and(agencies::name_key.lt(upper.clone()))
-            .or(agencies::id.eq_any(email_matches))
-    };
     let order = (agencies::name_key, agencies::id);
     let columns = (agencies::id, agencies::name);
-    // Two spellings of one query: a condition that is always true for the
-    // empty query would keep the planners from using the indexes.
     let (total, rows): (i64, Vec<(AgencyId, String)>) = if key.is_empty() {
         let total = agencies::table.count().get_result(connection)?;
         let rows = agencies::table
@@ -232,17 +223,50 @@ pub fn search(
             .load(connection)?;
         (total, rows)
     } else {
-        let total = agencies::table
-            .filter(matching())
+        let name_matches = || {
+            agencies::name_key
+                .ge(key.clone())
+                .and(agencies::name_key.lt(upper.clone()))
+        };
+        // Name matches come from the index in name order, so only the rows up
+        // to the end of the page are read, however many agencies match.
+        let name_total: i64 = agencies::table
+            .filter(name_matches())
             .count()
             .get_result(connection)?;
-        let rows = agencies::table
-            .filter(matching())
+        let by_name: Vec<(AgencyId, String, String)> = agencies::table
+            .filter(name_matches())
             .order(order)
-            .limit(per_page)
-            .offset(page * per_page)
-            .select(columns)
+            .limit((page + 1) * per_page)
+            .select((agencies::id, agencies::name, agencies::name_key))
             .load(connection)?;
+        // Email matches are usually few because an email prefix is specific,
+        // so they are merged into the name order here, minus the name matches.
+        let email_agency_ids: Vec<AgencyId> = users::table
+            .filter(users::email_key.ge(key.clone()))
+            .filter(users::email_key.lt(upper.clone()))
+            .filter(users::agency_id.is_not_null())
+            .select(users::agency_id.assume_not_null())
+            .distinct()
+            .limit(MAX_EMAIL_MATCHES)
+            .load(connection)?;
+        let by_email: Vec<(AgencyId, String, String)> = agencies::table
+            .filter(agencies::id.eq_any(&email_agency_ids))
+            .filter(diesel::dsl::not(name_matches()))
+            .select((agencies::id, agencies::name, agencies::name_key))
+            .load(connection)?;
+        let total = name_total + by_email.len() as i64;
+        let mut merged = by_name;
+        merged.extend(by_email);
+        merged.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
+        let skip = usize::try_from(page * per_page).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(0);
+        let rows = merged
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|(id, name, _)| (id, name))
+            .collect();
         (total, rows)
     };
     let ids: Vec<AgencyId> = rows.iter().map(|row| row.0).collect();

@@ -6,6 +6,7 @@ use crate::helpers::{Backend, MEMBER_PASSWORD, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    search_merges_name_and_email_matches,
     search_matches_names_and_emails,
     search_is_paginated,
     agency_view_is_read_only_and_logged,
@@ -257,4 +258,57 @@ async fn support_changes_are_forbidden(backend: Backend) {
     assert_eq!(app.user_count(), users_before);
     let mut member = app.client();
     member.sign_in("a@example.com", MEMBER_PASSWORD).await;
+}
+
+async fn search_merges_name_and_email_matches(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for index in 0..25 {
+        app.create_agency(
+            &format!("Kilo {index:02}"),
+            &format!("owner{index}@example.com"),
+            100,
+            5,
+        );
+    }
+    // Matched by owner email only; their names sort among and after the name matches.
+    app.create_agency("Kilo 10b", "kilo-boss@example.com", 100, 5);
+    app.create_agency("Lima", "kilo@example.com", 100, 5);
+    // Matched by both name and email: counted once.
+    app.create_agency("Kilo Zulu", "kilo.zulu@example.com", 100, 5);
+    let mut support = app.support_client("staff@platform.example").await;
+
+    let first = support.get("/support?q=kilo").await;
+    let second = support.get("/support?q=kilo&page=2").await;
+
+    let names = |page: &crate::helpers::Page| {
+        let html = page.html();
+        let selector = scraper::Selector::parse("tbody th a").expect("selector");
+        html.select(&selector)
+            .map(|link| link.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        first.text("#results-title").as_deref(),
+        Some("28 agencies matching “kilo”")
+    );
+    let first_names = names(&first);
+    assert_eq!(first_names.len(), 20);
+    assert_eq!(
+        first_names[10], "Kilo 10",
+        "name order, whichever way they matched"
+    );
+    assert_eq!(first_names[11], "Kilo 10b");
+    assert_eq!(
+        names(&second),
+        vec![
+            "Kilo 19",
+            "Kilo 20",
+            "Kilo 21",
+            "Kilo 22",
+            "Kilo 23",
+            "Kilo 24",
+            "Kilo Zulu",
+            "Lima"
+        ]
+    );
 }
