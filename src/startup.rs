@@ -80,6 +80,10 @@ impl Application {
             throttle: Throttle::default(),
         });
         let workers = config.workers;
+        let blocking_threads = usize::try_from(pool_size)
+            .unwrap_or(usize::MAX)
+            .div_ceil(workers)
+            .saturating_add(1);
         let server = HttpServer::new(move || {
             let sessions =
                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -117,6 +121,10 @@ impl Application {
                 .wrap(from_fn(telemetry::log_request))
         })
         .workers(workers)
+        // Every blocking job but password hashing waits for a pooled
+        // connection, so threads beyond each worker's share of the pool,
+        // plus one for hashing, only add memory.
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .run();
         let checkpointer = db::Checkpointer::start(&config.database_url)?;
