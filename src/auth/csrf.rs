@@ -31,8 +31,10 @@ pub async fn verify(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // A method no route serves at this path changes nothing: routing answers
     // it with 405 or 404.
-    let routed = crate::routes::accepts(request.method(), request.path());
-    if request.method().is_safe() || request.path().starts_with("/api/") || !routed {
+    if request.method().is_safe()
+        || request.path().starts_with("/api/")
+        || !crate::routes::accepts(request.method(), request.path())
+    {
         return next
             .call(request)
             .await

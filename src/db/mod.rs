@@ -126,7 +126,14 @@ impl ConnectionManager {
 
     fn establish(&self) -> Result<DbConnection, ConnectError> {
         match self.backend {
-            Backend::Postgres => Ok(DbConnection::Postgres(PgConnection::establish(&self.url)?)),
+            Backend::Postgres => {
+                let mut connection = PgConnection::establish(&self.url)?;
+                // Each query here reads a few rows by index. With stale
+                // statistics the planner's estimates can pass jit_above_cost,
+                // and compiling the plan then takes far longer than the query.
+                connection.batch_execute("SET jit = off")?;
+                Ok(DbConnection::Postgres(connection))
+            }
             Backend::Sqlite => {
                 let mut connection = SqliteConnection::establish(sqlite_path(&self.url))?;
                 // busy_timeout comes first so that switching to WAL also waits for other writers.
