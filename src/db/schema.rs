@@ -96,7 +96,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_daily (sub_account_id, automation_id, day) {
+    usage_daily (sub_account_id, day, automation_id) {
         agency_id -> BigInt,
         sub_account_id -> BigInt,
         sub_account_name -> Text,

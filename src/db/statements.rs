@@ -85,7 +85,7 @@ where
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.tasks)?;
         out.push_sql(
-            ") ON CONFLICT (sub_account_id, automation_id, day) DO UPDATE SET tasks = usage_daily.tasks + excluded.tasks",
+            ") ON CONFLICT (sub_account_id, day, automation_id) DO UPDATE SET tasks = usage_daily.tasks + excluded.tasks",
         );
         Ok(())
     }

@@ -26,7 +26,8 @@ CREATE INDEX api_keys_sub_account_id ON api_keys (sub_account_id, id);
 
 -- Tasks consumed per automation and day: one row however many calls report them.
 -- Sub-account and automation ids carry no foreign key, so the history of a
--- deleted sub-account stays with its agency.
+-- deleted sub-account stays with its agency. The key puts the day before the
+-- automation, so a sub-account's days in a period are one range of it.
 CREATE TABLE usage_daily (
     agency_id BIGINT NOT NULL REFERENCES agencies (id) ON DELETE CASCADE,
     sub_account_id BIGINT NOT NULL,
@@ -34,7 +35,7 @@ CREATE TABLE usage_daily (
     automation_id BIGINT NOT NULL,
     day DATE NOT NULL,
     tasks BIGINT NOT NULL CHECK (tasks >= 0),
-    PRIMARY KEY (sub_account_id, automation_id, day)
+    PRIMARY KEY (sub_account_id, day, automation_id)
 );
 CREATE INDEX usage_daily_agency_day ON usage_daily (agency_id, day);
 
