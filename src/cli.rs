@@ -279,10 +279,17 @@ fn backup(config: &Config, output: &std::path::Path) -> anyhow::Result<()> {
         .context("the output path is not valid UTF-8")?;
     let pool = db::connect(&config.database_url, 1)?;
     let mut connection = pool.get()?;
-    diesel::sql_query("VACUUM INTO $1")
+    // VACUUM INTO writes into an empty file, which keeps the private permissions.
+    crate::files::create_private_file(output)
+        .with_context(|| format!("could not create {}", output.display()))?;
+    let copied = diesel::sql_query("VACUUM INTO $1")
         .bind::<diesel::sql_types::Text, _>(path)
-        .execute(&mut *connection)
-        .with_context(|| format!("could not write the backup to {}", output.display()))?;
+        .execute(&mut *connection);
+    if let Err(error) = copied {
+        let _ = std::fs::remove_file(output);
+        return Err(error)
+            .with_context(|| format!("could not write the backup to {}", output.display()));
+    }
     println!("Wrote a copy of the database to {}.", output.display());
     Ok(())
 }

@@ -251,6 +251,11 @@ fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
 }
 
 fn closest_variable(name: &str) -> &'static str {
+    // Other servers name the listening address after one of its parts.
+    let listening = ["PORT", "HOST", "BIND", "LISTEN"];
+    if name.split('_').any(|word| listening.contains(&word)) {
+        return "SUBACCOUNTS_ADDRESS";
+    }
     VARIABLES
         .iter()
         .map(|(known, _)| *known)
@@ -316,6 +321,17 @@ mod tests {
         assert_eq!(
             config.database_url,
             "/var/lib/subaccounts/subaccounts.sqlite3"
+        );
+    }
+
+    #[test]
+    fn config_unknown_port_variable_names_address() {
+        let error = Config::from_vars(vars(&[("SUBACCOUNTS_PORT", "8080")])).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("did you mean SUBACCOUNTS_ADDRESS?"),
+            "{error}"
         );
     }
 

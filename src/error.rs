@@ -22,6 +22,9 @@ pub enum AppError {
     /// other agencies are not confirmed.
     #[error("not found")]
     NotFound,
+    /// A `?period=` value that names no billing period of the account.
+    #[error("unknown billing period {0:?}")]
+    PeriodNotFound(String),
     /// No valid session. Pages redirect to the sign-in page; htmx requests get
     /// an `HX-Redirect` header so the whole page goes there.
     #[error("sign-in required")]
@@ -61,6 +64,10 @@ impl AppError {
                 "Not found",
                 "This page does not exist, or it belongs to another account. Check the address, or go back to your dashboard.".to_owned(),
             ),
+            Self::PeriodNotFound(value) => (
+                "Billing period not found",
+                format!("No billing period of this account starts on “{value}”. Choose a period from the list on the page."),
+            ),
             Self::SignInRequired { .. } => ("Sign-in required", "Sign in to continue.".to_owned()),
             Self::ReadOnly => (
                 "Read-only access",
@@ -76,7 +83,7 @@ impl AppError {
             ),
             Self::MalformedForm(reason) => (
                 "Invalid form",
-                format!("The form could not be read ({reason}), so nothing was changed. Reload the page and try again."),
+                format!("The form could not be read: {reason} Nothing was changed; reload the page and try again."),
             ),
             Self::PayloadTooLarge => (
                 "Request too large",
@@ -129,7 +136,7 @@ pub struct ErrorPage<'a> {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::PeriodNotFound(_) => StatusCode::NOT_FOUND,
             Self::SignInRequired { htmx: true } => StatusCode::UNAUTHORIZED,
             Self::SignInRequired { htmx: false } => StatusCode::FOUND,
             Self::ReadOnly | Self::InvalidCsrfToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,

@@ -3,10 +3,9 @@
 //! [`Application::build`] binds its own listener, so tests can ask for port 0
 //! and read the real port back.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,6 +27,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::error::AppError;
+use crate::files;
 use crate::routes;
 use crate::state::AppState;
 use crate::telemetry;
@@ -110,7 +110,7 @@ impl Application {
                             actix_web::error::UrlencodedError::Overflow { .. } => {
                                 AppError::PayloadTooLarge.into()
                             }
-                            other => AppError::MalformedForm(other.to_string()).into(),
+                            other => AppError::MalformedForm(form_problem(&other)).into(),
                         }),
                 )
                 .app_data(routes::api::json_config())
@@ -163,6 +163,34 @@ impl Application {
         drop(self.checkpointer);
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Describes, as a sentence for the error page, why a form body could not be
+/// decoded into the handler's fields.
+fn form_problem(error: &actix_web::error::UrlencodedError) -> String {
+    use actix_web::error::UrlencodedError;
+    match error {
+        UrlencodedError::ContentType => {
+            "it must be sent as application/x-www-form-urlencoded.".to_owned()
+        }
+        UrlencodedError::Parse(parse) => {
+            let detail = parse.to_string();
+            let field = detail.split('`').nth(1);
+            match field {
+                Some(field) if detail.starts_with("duplicate field") => {
+                    format!("the field {field} appears more than once.")
+                }
+                Some(field) if detail.starts_with("missing field") => {
+                    format!("the field {field} is missing.")
+                }
+                _ => "a field does not have the expected format.".to_owned(),
+            }
+        }
+        other => {
+            tracing::warn!(error = %other, "could not read a form body");
+            "its body could not be received.".to_owned()
+        }
     }
 }
 
@@ -233,14 +261,10 @@ fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
         .parent()
         .filter(|folder| !folder.as_os_str().is_empty())
     {
-        fs::create_dir_all(folder)
+        files::create_private_folder(folder)
             .with_context(|| format!("could not create {}", folder.display()))?;
     }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    let mut file = files::create_private_file(path)
         .with_context(|| format!("could not create {}", path.display()))?;
     file.write_all(contents.as_bytes())
         .with_context(|| format!("could not write {}", path.display()))

@@ -144,7 +144,10 @@ async fn form_field(request: &mut ServiceRequest) -> Result<Option<String>, AppE
     let mut payload = request.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| AppError::MalformedForm(error.to_string()))?;
+        let chunk = chunk.map_err(|error| {
+            tracing::warn!(%error, "could not receive a form body");
+            AppError::MalformedForm("its body was cut off while it was sent.".to_owned())
+        })?;
         if body.len() + chunk.len() > FORM_LIMIT_BYTES {
             return Err(AppError::PayloadTooLarge);
         }

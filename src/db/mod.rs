@@ -199,9 +199,23 @@ fn connect_with(manager: ConnectionManager, size: u32) -> anyhow::Result<Pool> {
             .parent()
             .filter(|folder| !folder.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(folder).with_context(|| {
+            crate::files::create_private_folder(folder).with_context(|| {
                 format!("could not create the database folder {}", folder.display())
             })?;
+        }
+        // SQLite gives its -wal and -shm files the database file's
+        // permissions, so creating it first keeps all three private.
+        let in_memory = path.as_os_str() == ":memory:" || sqlite_path(url).starts_with("file:");
+        if !in_memory {
+            match crate::files::create_private_file(path) {
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("could not create the database file {}", path.display())
+                    });
+                }
+            }
         }
     }
 

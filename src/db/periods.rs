@@ -140,22 +140,30 @@ pub struct Selection {
 }
 
 /// Picks the period named by `requested` (its first day, as `YYYY-MM-DD`)
-/// among the current one and the closed ones; anything else is the current one.
+/// among the current one and the closed ones. No value, or an empty one,
+/// picks the current period; a value that names neither returns `None`.
 pub fn select(
     current_start: NaiveDate,
     anchor_day: i32,
     closed: &[ClosedPeriod],
     requested: Option<&str>,
-) -> Selection {
+) -> Option<Selection> {
     let anchor = anchor_day.unsigned_abs();
     let current_end = next_period_start(current_start, anchor);
-    let wanted =
-        requested.and_then(|value| NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok());
-    let chosen = closed
-        .iter()
-        .find(|period| Some(period.period_start) == wanted)
-        .map(|period| (period.period_start, period.period_end, false))
-        .unwrap_or((current_start, current_end, true));
+    let chosen = match requested.map(str::trim).filter(|value| !value.is_empty()) {
+        None => (current_start, current_end, true),
+        Some(value) => {
+            let requested_start = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+            if requested_start == current_start {
+                (current_start, current_end, true)
+            } else {
+                let period = closed
+                    .iter()
+                    .find(|period| period.period_start == requested_start)?;
+                (period.period_start, period.period_end, false)
+            }
+        }
+    };
     let label = |start: NaiveDate, end: NaiveDate| {
         let last = end.pred_opt().unwrap_or(end);
         format!(
@@ -174,10 +182,10 @@ pub fn select(
         label: label(period.period_start, period.period_end),
         selected: !chosen.2 && period.period_start == chosen.0,
     }));
-    Selection {
+    Some(Selection {
         start: chosen.0,
         end: chosen.1,
         current: chosen.2,
         options,
-    }
+    })
 }

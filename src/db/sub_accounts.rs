@@ -354,15 +354,7 @@ pub fn update_tasks(
                     .filter(sub_accounts::id.eq(sub_account_id))
                     .filter(sub_accounts::consumed.le(new_allocation)),
             )
-            .set((
-                sub_accounts::allocated.eq(new_allocation),
-                // A raised allocation can bring usage back under a threshold,
-                // so the next crossing is logged again.
-                sub_accounts::alert_level.eq(super::usage::alert_level(
-                    sub_account.consumed,
-                    new_allocation,
-                )),
-            ))
+            .set(sub_accounts::allocated.eq(new_allocation))
             .execute(connection)?;
             if updated == 0 {
                 let consumed = find_in_agency(connection, agency_id, sub_account_id)?.consumed;
@@ -386,9 +378,42 @@ pub fn update_tasks(
             )
             .values(sub_account.allocated, new_allocation);
             activity::insert(connection, &entry)?;
+            update_alert_level(connection, agency_id, &sub_account, new_allocation, now)?;
         }
         Ok(load_overview(connection, agency_id)?)
     })
+}
+
+/// Moves the alert level to what the new allocation makes of the consumption.
+/// A raised allocation can bring usage back under a threshold, so the next
+/// crossing is logged again, and a lowered one can cross a threshold at once.
+fn update_alert_level(
+    connection: &mut DbConnection,
+    agency_id: AgencyId,
+    sub_account: &SubAccount,
+    allocation: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    // The update above holds the row, so no consumption changes it until commit.
+    let consumed: i64 = sub_accounts::table
+        .find(sub_account.id)
+        .select(sub_accounts::consumed)
+        .first(connection)?;
+    let level = super::usage::alert_level(consumed, allocation);
+    diesel::update(
+        sub_accounts::table
+            .filter(sub_accounts::id.eq(sub_account.id))
+            .filter(sub_accounts::alert_level.gt(level)),
+    )
+    .set(sub_accounts::alert_level.eq(level))
+    .execute(connection)?;
+    super::usage::raise_alert(
+        connection,
+        (agency_id, sub_account.id, &sub_account.name),
+        consumed,
+        allocation,
+        now,
+    )
 }
 
 /// Deactivates or activates a sub-account. Setting the status it already has

@@ -9,6 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Date, Text};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -77,6 +78,9 @@ impl ConsumeResult {
 pub enum ConsumeError {
     #[error("the idempotency key was already used for a different request")]
     KeyReused,
+    /// The key's sub-account was deleted after the key was checked.
+    #[error("the API key's sub-account was deleted")]
+    KeyRevoked,
     #[error("database query failed")]
     Database(#[from] diesel::result::Error),
 }
@@ -163,6 +167,12 @@ pub fn consume(
             Ok(Attempt::Answered(result)) => return Ok((result, false)),
             Ok(Attempt::Replayed(result)) => return Ok((result, true)),
             Err(ConsumeError::Database(error)) if is_unique_violation(&error) => continue,
+            // Only the idempotency record references the sub-account by a
+            // foreign key, so this is a delete that came after the key check.
+            Err(ConsumeError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ))) => return Err(ConsumeError::KeyRevoked),
             Err(other) => return Err(other),
         }
     }
@@ -202,7 +212,7 @@ fn consume_once(
     request: &ConsumeRequest,
     period_start: NaiveDate,
     now: NaiveDateTime,
-) -> QueryResult<ConsumeResult> {
+) -> Result<ConsumeResult, ConsumeError> {
     // The one statement that decides: active, running, and room for the
     // tasks. Only when it changes nothing do further queries say why.
     let updated: Option<(i64, i64, String)> = ConsumeTasks {
@@ -217,7 +227,13 @@ fn consume_once(
         return rejection(connection, owner.sub_account_id, request);
     };
     record_daily(connection, owner, &name, request, now.date())?;
-    record_alert(connection, owner, &name, consumed, allocated, now)?;
+    raise_alert(
+        connection,
+        (owner.agency_id, owner.sub_account_id, &name),
+        consumed,
+        allocated,
+        now,
+    )?;
     Ok(ConsumeResult::Consumed {
         automation: request.automation_id,
         tasks: request.tasks,
@@ -233,15 +249,19 @@ fn rejection(
     connection: &mut DbConnection,
     sub_account_id: SubAccountId,
     request: &ConsumeRequest,
-) -> QueryResult<ConsumeResult> {
-    let (active, consumed, allocated): (bool, i64, i64) = sub_accounts::table
+) -> Result<ConsumeResult, ConsumeError> {
+    let sub_account: Option<(bool, i64, i64)> = sub_accounts::table
         .find(sub_account_id)
         .select((
             sub_accounts::active,
             sub_accounts::consumed,
             sub_accounts::allocated,
         ))
-        .first(connection)?;
+        .first(connection)
+        .optional()?;
+    let Some((active, consumed, allocated)) = sub_account else {
+        return Err(ConsumeError::KeyRevoked);
+    };
     if !active {
         return Ok(ConsumeResult::SubAccountInactive);
     }
@@ -278,12 +298,11 @@ fn record_daily(
     .map(|_| ())
 }
 
-/// Logs a usage alert when this consumption reached a higher threshold than
-/// any logged this period, so each crossing is logged once.
-fn record_alert(
+/// Logs a usage alert when `consumed` of `allocated` reaches a higher
+/// threshold than any logged this period, so each crossing is logged once.
+pub(super) fn raise_alert(
     connection: &mut DbConnection,
-    owner: &KeyOwner,
-    name: &str,
+    (agency_id, sub_account_id, name): (AgencyId, SubAccountId, &str),
     consumed: i64,
     allocated: i64,
     now: NaiveDateTime,
@@ -294,17 +313,17 @@ fn record_alert(
     }
     let raised = diesel::update(
         sub_accounts::table
-            .filter(sub_accounts::id.eq(owner.sub_account_id))
+            .filter(sub_accounts::id.eq(sub_account_id))
             .filter(sub_accounts::alert_level.lt(level)),
     )
     .set(sub_accounts::alert_level.eq(level))
     .execute(connection)?;
     if raised == 1 {
         let entry = NewEntry::about(
-            owner.agency_id,
+            agency_id,
             ALERT_ACTOR,
             Action::UsageAlert,
-            (owner.sub_account_id, name),
+            (sub_account_id, name),
             now,
         )
         .values(format!("{consumed}/{allocated}"), level);

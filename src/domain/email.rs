@@ -1,4 +1,5 @@
 use super::FieldError;
+use super::name::{is_bidi_control, is_invisible, unreadable_message};
 
 const MAX_EMAIL_BYTES: usize = 254;
 const MAX_LOCAL_PART_BYTES: usize = 64;
@@ -27,10 +28,27 @@ impl Email {
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return invalid("it must not contain spaces");
         }
+        // Invisible characters would let two logins look the same, and
+        // text-direction ones would show the address reversed.
+        if let Some(found) = email
+            .chars()
+            .find(|&c| is_invisible(c) || is_bidi_control(c))
+        {
+            return invalid(&format!(
+                "it must not contain the invisible character U+{:04X}",
+                u32::from(found)
+            ));
+        }
+        if email.contains('\u{FFFD}') {
+            return Err(FieldError::new(field, unreadable_message("Email")));
+        }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return invalid("the @ is missing");
         };
-        if local.is_empty() || local.len() > MAX_LOCAL_PART_BYTES || local.contains('@') {
+        if local.contains('@') {
+            return invalid("it must contain only one @");
+        }
+        if local.is_empty() || local.len() > MAX_LOCAL_PART_BYTES {
             return invalid("the part before the @ is missing or too long");
         }
         if local.chars().any(|c| "<>()[]\\,;:\"".contains(c)) {
@@ -99,10 +117,21 @@ mod tests {
             "a@-x.com",
             "a@x..com",
             "a<b>@x.com",
+            "c\u{200B}@example.com",
+            "ab\u{202E}dc@example.com",
+            "c\u{00AD}@example.com",
+            "\u{FFFD}@example.com",
         ] {
             let error = Email::parse(email).unwrap_err();
             assert_eq!(error.field, "email", "{email}");
         }
+    }
+
+    #[test]
+    fn email_messages_name_the_problem() {
+        let message = |email| Email::parse(email).unwrap_err().message;
+        assert!(message("a@b@example.com").ends_with("it must contain only one @."));
+        assert!(message("c\u{200B}@example.com").ends_with("the invisible character U+200B."));
     }
 
     #[test]

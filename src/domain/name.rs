@@ -4,42 +4,75 @@ const MAX_NAME_CHARS: usize = 100;
 
 /// Characters that change the direction of the text around them. In a name
 /// shown inside a sentence they could reverse the rest of the line.
-fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that take no space: zero-width spaces and joiners, the soft
-/// hyphen, variation selectors and the like. A name of only these looks empty.
-fn is_invisible(c: char) -> bool {
+/// Characters that draw nothing: white space, zero-width spaces and
+/// joiners, the soft hyphen, variation selectors, the Hangul fillers and the
+/// blank Braille pattern. A name of only these looks empty.
+pub(crate) fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || is_bidi_control(c)
         || matches!(
             c,
             '\u{00AD}'
                 | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
                 | '\u{180E}'
                 | '\u{200B}'..='\u{200D}'
                 | '\u{2060}'..='\u{2064}'
+                | '\u{2800}'
+                | '\u{3164}'
                 | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
+                | '\u{FFA0}'
                 | '\u{E0100}'..='\u{E01EF}'
         )
+}
+
+/// Combining marks, which draw only on top of the character before them.
+fn is_combining_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0300}'..='\u{036F}'
+            | '\u{1AB0}'..='\u{1AFF}'
+            | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{20D0}'..='\u{20FF}'
+            | '\u{FE20}'..='\u{FE2F}'
+    )
+}
+
+/// Returns the message for text that contains U+FFFD, which is what a form
+/// decoder puts in place of bytes that are not valid UTF-8.
+pub(crate) fn unreadable_message(label: &str) -> String {
+    format!(
+        "{label} contains bytes that are not valid UTF-8 (shown as \u{FFFD}). Type it again, or send the form as UTF-8."
+    )
 }
 
 /// Trims `input` and checks the rules every display name shares: 1 to 100
 /// characters (Unicode scalar values, not bytes) and no control characters.
 fn parse_display_name(field: &'static str, label: &str, input: &str) -> Result<String, FieldError> {
     let trimmed = input.trim_matches(is_invisible);
-    if trimmed.is_empty() {
+    if trimmed
+        .chars()
+        .all(|c| is_invisible(c) || is_combining_mark(c))
+    {
         return Err(FieldError::new(field, format!("{label} is required.")));
     }
-    if trimmed.chars().any(is_bidi_control) {
+    if let Some(found) = trimmed.chars().find(|&c| is_bidi_control(c)) {
         return Err(FieldError::new(
             field,
             format!(
-                "{label} must not contain invisible text-direction characters (U+202A to U+202E, U+2066 to U+2069)."
+                "{label} must not contain the invisible text-direction character U+{:04X}.",
+                u32::from(found)
             ),
         ));
+    }
+    if trimmed.contains('\u{FFFD}') {
+        return Err(FieldError::new(field, unreadable_message(label)));
     }
     let chars = trimmed.chars().count();
     if chars > MAX_NAME_CHARS {
@@ -146,13 +179,43 @@ mod tests {
     }
 
     #[test]
-    fn name_with_direction_override_is_rejected() {
-        let error = SubAccountName::parse("Acme \u{202E}evil").unwrap_err();
+    fn name_of_blank_looking_characters_is_rejected() {
+        for blank in [
+            "\u{3164}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{0301}\u{0301}",
+            " \u{3164}\u{0301} ",
+        ] {
+            let error = SubAccountName::parse(blank).unwrap_err();
+            assert_eq!(error.message, "Name is required.", "{blank:?}");
+        }
+        assert_eq!(
+            SubAccountName::parse("e\u{0301}").unwrap().as_str(),
+            "e\u{0301}",
+            "a mark on a letter is fine"
+        );
+    }
+
+    #[test]
+    fn name_with_replacement_character_is_rejected() {
+        let error = SubAccountName::parse("\u{FFFD}\u{FFFD}").unwrap_err();
         assert!(
-            error.message.contains("text-direction"),
+            error.message.contains("not valid UTF-8"),
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn name_with_direction_override_is_rejected() {
+        let error = SubAccountName::parse("Acme \u{202E}evil").unwrap_err();
+        assert_eq!(
+            error.message,
+            "Name must not contain the invisible text-direction character U+202E."
+        );
+        let error = SubAccountName::parse("ab\u{200E}cd").unwrap_err();
+        assert!(error.message.ends_with("U+200E."), "{}", error.message);
         assert!(
             SubAccountName::parse("فريق Acme").is_ok(),
             "right-to-left scripts are fine"

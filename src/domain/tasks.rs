@@ -29,8 +29,8 @@ impl TaskCount {
             ));
         }
         if let Some(magnitude) = digits.strip_prefix('-')
-            && !magnitude.is_empty()
             && magnitude.chars().all(|c| c.is_ascii_digit())
+            && magnitude.chars().any(|c| c != '0')
         {
             return Err(FieldError::new(
                 field,
@@ -87,6 +87,7 @@ mod tests {
         let cases = [
             ("", "required"),
             ("-5", "negative"),
+            ("-0", "without signs"),
             ("1.5", "whole number"),
             ("1,000", "whole number"),
             ("+3", "whole number"),

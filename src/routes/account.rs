@@ -3,19 +3,23 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::throttle::Key;
 use crate::auth::{CurrentUser, Identity, password, session};
 use crate::db::sub_accounts::Listing;
 use crate::db::users;
+use crate::domain::email;
 use crate::domain::{
     AgencyId, ApiKeyId, AutomationId, FieldError, FieldErrors, Password, Role, SubAccountId,
 };
 use crate::error::AppError;
-use crate::format::{iso_utc, readable_utc, thousands};
+use crate::format::{count_of, iso_utc, readable_utc, thousands};
 use crate::render::{Layout, NavUser, html, see_other};
+use crate::routes::login::client_address;
 use crate::routes::sub_account_page::{
     self, Change, NameForm, PeriodQuery, SubAccountPage, Viewer,
 };
@@ -331,11 +335,14 @@ pub fn parse_new_password(
 }
 
 /// `POST /account/password`: checks the current password, stores the new
-/// one, ends the user's other sessions and keeps this one signed in.
+/// one, ends the user's other sessions and keeps this one signed in. Wrong
+/// current passwords count as failed sign-ins of the account, so a stolen
+/// session cannot guess the password faster than the sign-in form allows.
 pub async fn change_password(
     identity: Identity,
     state: web::Data<AppState>,
     session: Session,
+    request: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -346,6 +353,36 @@ pub async fn change_password(
             Ok((user, stored))
         })
         .await?;
+
+    let now = state.clock.now();
+    let keys = [
+        Key::Account(email::key_of(&user.email)),
+        Key::Address(client_address(&request, state.config.trust_proxy)),
+    ];
+    if let Some(seconds) = state.throttle.retry_after(&keys, now) {
+        tracing::warn!(
+            user_id = user.id.0,
+            retry_after = seconds,
+            "throttled a password change after repeated wrong passwords"
+        );
+        let minutes = (seconds + 59) / 60;
+        let page = PasswordPage {
+            layout: user_layout(&session, &user)?,
+            errors: FieldErrors::from(FieldError::new(
+                "current_password",
+                format!(
+                    "Too many wrong passwords. Try again in {}.",
+                    count_of(minutes, "minute", "minutes")
+                ),
+            )),
+        };
+        let mut response = html(StatusCode::TOO_MANY_REQUESTS, &page)?;
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&seconds.to_string()).map_err(AppError::internal)?,
+        );
+        return Ok(response);
+    }
 
     let mut errors = FieldErrors::default();
     let new_password = parse_new_password(
@@ -367,7 +404,10 @@ pub async fn change_password(
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::Internal)?;
-    if !current_valid {
+    if current_valid {
+        state.throttle.reset(&keys[0]);
+    } else {
+        state.throttle.record_failure(&keys, now);
         errors.push(FieldError::new(
             "current_password",
             "The current password is wrong. Type the password you signed in with.",

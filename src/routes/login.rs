@@ -152,7 +152,7 @@ pub async fn submit(
 /// Returns the client's address: the peer's, or behind a trusted reverse
 /// proxy the last `X-Forwarded-For` entry, which that proxy appended. Earlier
 /// entries come from the client and are not trusted.
-fn client_address(request: &HttpRequest, trust_proxy: bool) -> String {
+pub(crate) fn client_address(request: &HttpRequest, trust_proxy: bool) -> String {
     if trust_proxy
         && let Some(forwarded) = request
             .headers()

@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, guard, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, guard, web};
 
 use crate::error::AppError;
 
@@ -100,6 +101,18 @@ pub fn parse_id(raw: &str) -> Option<i64> {
     canonical.then(|| raw.parse().ok()).flatten()
 }
 
+/// Picks the billing period that a page's `?period=` names, or returns a 404
+/// error when it names none of the account's periods.
+pub fn select_period(
+    current_start: chrono::NaiveDate,
+    anchor_day: i32,
+    closed: &[crate::db::periods::ClosedPeriod],
+    requested: Option<&str>,
+) -> Result<crate::db::periods::Selection, AppError> {
+    crate::db::periods::select(current_start, anchor_day, closed, requested)
+        .ok_or_else(|| AppError::PeriodNotFound(requested.unwrap_or_default().trim().to_owned()))
+}
+
 /// The methods each path accepts, for the `Allow` header of a 405.
 fn allowed_methods(path: &str) -> Vec<&'static str> {
     static PATTERNS: OnceLock<Vec<(ResourceDef, &'static str)>> = OnceLock::new();
@@ -131,7 +144,16 @@ pub fn accepts(method: &Method, path: &str) -> bool {
 /// with other methods (or 204 with `Allow` for OPTIONS), otherwise 404.
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, AppError> {
     let methods = allowed_methods(request.path());
+    let api = request.path().starts_with("/api/");
     if methods.is_empty() {
+        if api {
+            return Ok(api::ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No API endpoint has this address. /api/v1/openapi.json lists them.",
+            )
+            .error_response());
+        }
         return Err(AppError::NotFound);
     }
     let allow = methods.join(", ");
@@ -139,6 +161,19 @@ async fn not_found(request: HttpRequest) -> Result<HttpResponse, AppError> {
         return Ok(HttpResponse::NoContent()
             .insert_header(("Allow", allow))
             .finish());
+    }
+    if api {
+        let mut response = api::ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("This endpoint accepts {allow}."),
+        )
+        .error_response();
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_str(&allow).map_err(AppError::internal)?,
+        );
+        return Ok(response);
     }
     Ok(HttpResponse::MethodNotAllowed()
         .insert_header(("Allow", allow))

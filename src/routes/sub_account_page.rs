@@ -141,12 +141,12 @@ pub fn load(
     let agency = agencies::find(connection, agency_id)?;
     let listing = sub_accounts::find_listing(connection, agency_id, sub_account_id)?;
     let closed = periods::history(connection, agency_id)?;
-    let selection = periods::select(
+    let selection = crate::routes::select_period(
         current_start,
         agency.period_anchor_day,
         &closed,
         requested_period,
-    );
+    )?;
     let totals =
         usage::sub_account_daily(connection, sub_account_id, selection.start, selection.end)?;
     let title = if selection.current {

@@ -17,6 +17,7 @@ on_both_backends!(
     malformed_bodies_are_rejected,
     markup_in_names_is_text,
     names_in_any_script_are_stored_intact,
+    invalid_utf8_name_is_rejected,
 );
 
 async fn add_rejects_invalid_fields(backend: Backend) {
@@ -84,7 +85,28 @@ async fn add_rejects_invalid_fields(backend: Backend) {
             ["Acme \u{202E}evil", "a@example.com", MEMBER_PASSWORD, "10"],
             StatusCode::UNPROCESSABLE_ENTITY,
             "name",
-            "text-direction",
+            "text-direction character U+202E",
+        ),
+        (
+            "blank-looking name",
+            ["\u{3164}\u{0301}", "a@example.com", MEMBER_PASSWORD, "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+            "Name is required.",
+        ),
+        (
+            "zero-width space in email",
+            ["Client", "c\u{200B}@example.com", MEMBER_PASSWORD, "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email",
+            "invisible character U+200B",
+        ),
+        (
+            "direction override in email",
+            ["Client", "ab\u{202E}dc@example.com", MEMBER_PASSWORD, "10"],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email",
+            "invisible character U+202E",
         ),
         (
             "empty password",
@@ -339,11 +361,11 @@ async fn malformed_bodies_are_rejected(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json.text().await.expect("body");
+    assert!(body.contains("data-error-message"));
     assert!(
-        json.text()
-            .await
-            .expect("body")
-            .contains("data-error-message")
+        body.contains("it must be sent as application/x-www-form-urlencoded."),
+        "{body}"
     );
 
     let duplicate = owner
@@ -355,6 +377,11 @@ async fn malformed_bodies_are_rejected(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = duplicate.text().await.expect("body");
+    assert!(
+        body.contains("the field tasks appears more than once."),
+        "{body}"
+    );
 
     let too_large = owner
         .http
@@ -428,6 +455,32 @@ async fn names_in_any_script_are_stored_intact(backend: Backend) {
     for name in names {
         assert!(page.body.contains(name), "{name} shows on the page");
     }
+}
+
+async fn invalid_utf8_name_is_rejected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (agency_id, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    owner.agency_page().await;
+
+    // %FF and %FE decode to bytes that are not UTF-8.
+    let response = owner
+        .http
+        .post(owner.url("/accounts/agency/sub-accounts"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf_token={}&name=%FF%FE&email=j%40example.com&password={MEMBER_PASSWORD}&tasks=1",
+            owner.csrf_token
+        ))
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("not valid UTF-8"), "{body}");
+    assert!(app.sub_accounts(agency_id).is_empty(), "nothing was stored");
 }
 
 async fn add_reports_every_conflict(backend: Backend) {

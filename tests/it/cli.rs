@@ -37,6 +37,16 @@ fn run(app: &TestApp, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("binary runs")
 }
 
+/// Returns the permission bits of a file or folder.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -344,6 +354,7 @@ async fn backup_copies_sqlite_while_serving() {
 
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("Wrote a copy of the database"));
+    assert_eq!(mode(&target), 0o600, "the copy is private");
     assert_eq!(
         again.status.code(),
         Some(1),
@@ -381,4 +392,23 @@ async fn backup_explains_postgres() {
     let output = run(&app, &["backup", "--output", "/tmp/never-written.sql"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("pg_dump"), "{}", stderr(&output));
+}
+
+#[test]
+fn sqlite_files_are_private() {
+    let folder = tempfile::tempdir().expect("folder");
+    let data = folder.path().join("data");
+    let database = data.join("subaccounts.sqlite3");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_subaccounts"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &database)
+        .env("SUBACCOUNTS_LOG", "warn")
+        .output()
+        .expect("binary runs");
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode(&data), 0o700, "the new data folder");
+    assert_eq!(mode(&database), 0o600, "the database file");
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     rollover_year_end,
     rollover_happens_once_under_load,
     usage_export_lists_sub_accounts_by_day,
+    unknown_period_is_not_found,
 );
 
 fn at(date: &str, time: &str) -> NaiveDateTime {
@@ -214,4 +215,44 @@ async fn usage_export_lists_sub_accounts_by_day(backend: Backend) {
         .get_result(&mut app.connection())
         .expect("count");
     assert_eq!(stored, 5, "one row per automation and day, not per call");
+}
+
+async fn unknown_period_is_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    let id = owner.add_ok("Client A", "a@example.com", 100).await;
+    let current = owner
+        .agency_page()
+        .await
+        .attribute("a[download]", "href")
+        .expect("export link");
+    let current = current.rsplit('=').next().expect("period").to_owned();
+
+    for path in [
+        "/accounts/agency".to_owned(),
+        "/accounts/agency/usage.csv".to_owned(),
+        format!("/accounts/agency/sub-accounts/{id}"),
+    ] {
+        for (period, status) in [
+            ("", StatusCode::OK),
+            (current.as_str(), StatusCode::OK),
+            ("1999-01-01", StatusCode::NOT_FOUND),
+            ("garbage", StatusCode::NOT_FOUND),
+            ("9999-99-99", StatusCode::NOT_FOUND),
+        ] {
+            let page = owner.get(&format!("{path}?period={period}")).await;
+            assert_eq!(page.status, status, "{path}?period={period}");
+            if status == StatusCode::NOT_FOUND {
+                assert!(
+                    page.body.contains(&format!(
+                        "No billing period of this account starts on “{period}”"
+                    )),
+                    "{path}?period={period}: {}",
+                    page.body
+                );
+            }
+        }
+    }
 }

@@ -66,6 +66,56 @@ async fn sign_in_throttled_per_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_throttled_per_account() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_agency("Agency", "owner@example.com", 100, 5);
+    let mut owner = app.client();
+    owner.sign_in("owner@example.com", OWNER_PASSWORD).await;
+    owner.get("/account/password").await;
+    let change = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", "a new password 1"),
+            ("new_password_confirmation", "a new password 1"),
+        ]
+    };
+
+    for _ in 0..5 {
+        let page = owner
+            .post("/account/password", &change("wrong password"))
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let throttled = owner
+        .post("/account/password", &change(OWNER_PASSWORD))
+        .await;
+
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key("retry-after"));
+    assert_eq!(
+        throttled
+            .text("#password-current_password-error")
+            .as_deref(),
+        Some("Too many wrong passwords. Try again in 15 minutes.")
+    );
+    let sign_in = app
+        .client()
+        .try_sign_in("owner@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(
+        sign_in.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the sign-in form shares the account's count"
+    );
+
+    app.clock.advance(TimeDelta::minutes(15));
+    let changed = owner
+        .post("/account/password", &change(OWNER_PASSWORD))
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_success_resets_account_count() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.create_agency("Agency", "owner@example.com", 100, 5);

@@ -17,6 +17,9 @@ on_both_backends!(
     inactive_sub_account_consumes_nothing,
     paused_automation_consumes_nothing,
     revoked_and_deleted_keys_are_unauthorized,
+    delete_after_key_check_is_unauthorized,
+    bearer_scheme_ignores_case,
+    api_routing_errors_are_json,
     other_sub_account_automation_is_not_found,
     malformed_requests_are_rejected,
     usage_status_reports_period,
@@ -266,6 +269,92 @@ async fn paused_automation_consumes_nothing(backend: Backend) {
         StatusCode::OK
     );
     assert_eq!(app.sub_accounts(agency_id)[0].3, 1);
+}
+
+/// A delete that lands between the key check and the consumption: the key
+/// owner was read first, so only the consumption finds the sub-account gone.
+async fn delete_after_key_check_is_unauthorized(backend: Backend) {
+    use subaccounts::db::usage::{ConsumeError, ConsumeRequest, consume};
+
+    let app = TestApp::spawn(backend).await;
+    let (agency_id, id, key, automation) = setup(&app, 100).await;
+    let mut connection = app.connection();
+    let now = chrono::Utc::now().naive_utc();
+    let owner = subaccounts::db::api_keys::authenticate(&mut connection, &key, now)
+        .expect("lookup")
+        .expect("a valid key");
+    subaccounts::db::sub_accounts::delete(&mut connection, agency_id, id, "owner@example.com", now)
+        .expect("delete");
+
+    for idempotency_key in [None, Some("retry-1".to_owned())] {
+        let request = ConsumeRequest {
+            automation_id: subaccounts::domain::AutomationId(automation),
+            tasks: 1,
+            idempotency_key: idempotency_key.clone(),
+        };
+        let outcome = consume(&mut connection, &owner, &request, now);
+        assert!(
+            matches!(outcome, Err(ConsumeError::KeyRevoked)),
+            "idempotency key {idempotency_key:?}: {outcome:?}"
+        );
+    }
+    drop(connection);
+    app.assert_invariants(agency_id);
+}
+
+async fn api_routing_errors_are_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, key, _) = setup(&app, 100).await;
+    let api = app.api(&key);
+    let url = |path: &str| format!("{}{path}", api.base_url);
+
+    let unknown = api.send(api.http.get(url("/api/v1/nothing"))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.code(), "not_found");
+
+    let wrong_method = api.send(api.http.delete(url("/api/v1/usage"))).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "method_not_allowed");
+    assert_eq!(
+        wrong_method
+            .headers
+            .get("allow")
+            .and_then(|value| value.to_str().ok()),
+        Some("GET, HEAD, POST")
+    );
+
+    let plain_text = api
+        .send(
+            api.http
+                .post(url("/api/v1/usage"))
+                .header("Content-Type", "text/plain")
+                .body(r#"{"automation": 1, "tasks": 1}"#),
+        )
+        .await;
+    assert_eq!(plain_text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(plain_text.code(), "unsupported_media_type");
+}
+
+async fn bearer_scheme_ignores_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, key, _) = setup(&app, 100).await;
+    let api = app.api(&key);
+
+    for (header, expected) in [
+        (format!("bearer {key}"), StatusCode::OK),
+        (format!("BEARER {key}"), StatusCode::OK),
+        (format!("Basic {key}"), StatusCode::UNAUTHORIZED),
+        (key.clone(), StatusCode::UNAUTHORIZED),
+    ] {
+        let response = api
+            .http
+            .get(format!("{}/api/v1/usage", api.base_url))
+            .header("Authorization", &header)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), expected, "{}", &header[..6]);
+    }
 }
 
 async fn revoked_and_deleted_keys_are_unauthorized(backend: Backend) {
@@ -568,6 +657,33 @@ async fn usage_alerts_are_logged_once(backend: Backend) {
         .await;
     api.consume(automation, 50, None).await;
     assert_eq!(alerts(), 4, "75% of 200 crossed");
+
+    // Lowering the allocation to what was consumed crosses 100% at once.
+    owner
+        .post(
+            &format!("/accounts/agency/sub-accounts/{id}/tasks"),
+            &[("tasks", "150")],
+        )
+        .await;
+    assert_eq!(alerts(), 5, "100% of 150 reached by the update");
+    let newest: Vec<String> = app
+        .activity_actions(agency_id)
+        .into_iter()
+        .take(2)
+        .map(|(action, _)| action)
+        .collect();
+    assert_eq!(
+        newest,
+        ["sub_account.usage_alert", "sub_account.tasks_updated"],
+        "the alert follows the update"
+    );
+    owner
+        .post(
+            &format!("/accounts/agency/sub-accounts/{id}/tasks"),
+            &[("tasks", "150")],
+        )
+        .await;
+    assert_eq!(alerts(), 5, "the same allocation again logs nothing");
 }
 
 async fn agency_figures_include_consumption(backend: Backend) {
@@ -652,7 +768,7 @@ async fn openapi_lists_every_api_route() {
         "bearer"
     );
     let consume = &document["paths"]["/api/v1/usage"]["post"];
-    for status in ["200", "401", "402", "404", "422", "423"] {
+    for status in ["200", "401", "402", "404", "413", "415", "422", "423"] {
         assert!(
             consume["responses"][status].is_object(),
             "POST /api/v1/usage documents {status}"

@@ -48,12 +48,12 @@ impl UsageView {
     ) -> Result<Self, AppError> {
         let agency = &overview.agency;
         let closed = crate::db::periods::history(connection, agency.id)?;
-        let selection = crate::db::periods::select(
+        let selection = crate::routes::select_period(
             agency.period_start,
             agency.period_anchor_day,
             &closed,
             requested,
-        );
+        )?;
         let totals =
             crate::db::usage::agency_daily(connection, agency.id, selection.start, selection.end)?;
         let title = if selection.current {

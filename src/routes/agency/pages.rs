@@ -166,12 +166,12 @@ pub async fn usage_csv(
             let current = crate::db::periods::ensure_current(connection, owner.agency_id, today)?;
             let agency = crate::db::agencies::find(connection, owner.agency_id)?;
             let closed = crate::db::periods::history(connection, owner.agency_id)?;
-            let selection = crate::db::periods::select(
+            let selection = crate::routes::select_period(
                 current,
                 agency.period_anchor_day,
                 &closed,
                 requested.as_deref(),
-            );
+            )?;
             let rows = crate::db::usage::export(
                 connection,
                 owner.agency_id,

@@ -73,6 +73,8 @@ pub async fn list(state: web::Data<AppState>, key: BearerKey) -> Result<HttpResp
     responses(
         (status = 201, description = "Created; running unless the sub-account is inactive", body = AutomationBody),
         (status = 401, description = "Missing, unknown or revoked key", body = ApiError),
+        (status = 413, description = "Body too large", body = ApiError),
+        (status = 415, description = "Body not sent as application/json", body = ApiError),
         (status = 422, description = "Invalid name", body = ApiError),
     )
 )]

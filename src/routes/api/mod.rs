@@ -100,6 +100,7 @@ impl From<diesel::result::Error> for ApiError {
 impl From<ConsumeError> for ApiError {
     fn from(error: ConsumeError) -> Self {
         match error {
+            ConsumeError::KeyRevoked => Self::unauthorized(),
             ConsumeError::KeyReused => Self::invalid(
                 "This idempotency key was already used for a request with another automation or task count. Use a new key for a new request.",
             ),
@@ -121,8 +122,10 @@ impl FromRequest for BearerKey {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|value| value.split_once(' '))
+            // The scheme name is case-insensitive (RFC 9110, section 11.1).
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, key)| key.trim())
             .filter(|key| !key.is_empty() && key.len() <= 200);
         ready(
             key.map(|key| Self(key.to_owned()))

@@ -181,6 +181,7 @@ fn answer(result: ConsumeResult, replayed: bool) -> Result<HttpResponse, ApiErro
         (status = 402, description = "Fewer tasks remain than requested; nothing was consumed", body = ApiError),
         (status = 404, description = "No such automation in this sub-account", body = ApiError),
         (status = 413, description = "Body too large", body = ApiError),
+        (status = 415, description = "Body not sent as application/json", body = ApiError),
         (status = 422, description = "Malformed body, or an idempotency key reused for another request", body = ApiError),
         (status = 423, description = "The sub-account is inactive or the automation is not running", body = ApiError),
     )
