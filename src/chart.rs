@@ -9,9 +9,11 @@ use crate::format::thousands;
 /// Drawing area of the chart, in SVG user units.
 const WIDTH: i64 = 720;
 const HEIGHT: i64 = 180;
-/// Room for the axis labels left of and below the bars.
+/// Room for the axis labels left of and below the bars, and above the top
+/// grid line for half of its label, which is centred on the line.
 const LEFT: i64 = 48;
 const BOTTOM: i64 = 22;
+const TOP: i64 = 8;
 
 /// One day's bar.
 #[derive(Debug, Clone)]
@@ -80,7 +82,8 @@ pub fn daily(title: String, start: NaiveDate, end: NaiveDate, totals: &[DailyTot
             .max(1),
     );
     let plot_width = WIDTH - LEFT;
-    let plot_height = HEIGHT - BOTTOM;
+    let plot_height = HEIGHT - BOTTOM - TOP;
+    let plot_bottom = TOP + plot_height;
     let slot = plot_width / i64::try_from(days.len().max(1)).unwrap_or(1);
     let label_every = (days.len() / 8).max(1);
     let bars = days
@@ -92,7 +95,7 @@ pub fn daily(title: String, start: NaiveDate, end: NaiveDate, totals: &[DailyTot
             let x = LEFT + i64::try_from(index).unwrap_or(0) * slot;
             Bar {
                 x: x + 1,
-                y: plot_height - height,
+                y: plot_bottom - height,
                 width: (slot - 2).max(1),
                 height,
                 day: crate::format::iso_date(*day),
@@ -106,7 +109,7 @@ pub fn daily(title: String, start: NaiveDate, end: NaiveDate, totals: &[DailyTot
     let ticks = [0, maximum / 2, maximum]
         .into_iter()
         .map(|value| Tick {
-            y: plot_height - value * plot_height / maximum,
+            y: plot_bottom - value * plot_height / maximum,
             label: thousands(value),
         })
         .collect();
@@ -116,7 +119,7 @@ pub fn daily(title: String, start: NaiveDate, end: NaiveDate, totals: &[DailyTot
         width: WIDTH,
         height: HEIGHT,
         plot_left: LEFT,
-        plot_bottom: plot_height,
+        plot_bottom,
         bars,
         ticks,
         total: thousands(sum),
@@ -159,9 +162,11 @@ mod tests {
         assert_eq!(chart.bars[2].tasks, "50");
         assert_eq!(
             chart.bars[2].height,
-            HEIGHT - BOTTOM,
+            HEIGHT - BOTTOM - TOP,
             "a day at the axis maximum fills the plot"
         );
+        assert_eq!(chart.bars[2].y, TOP, "and reaches the top grid line");
+        assert_eq!(chart.ticks[2].y, TOP);
         assert_eq!(chart.bars[0].height, 0);
         assert_eq!(chart.total, "50");
         assert!(!chart.empty);

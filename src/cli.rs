@@ -317,6 +317,32 @@ const DEMO_SUB_ACCOUNTS: &[(&str, &str, i64, i64, bool)] = &[
     ("Initech", "initech@demo.example", 1_500, 400, false),
 ];
 
+/// Gives a demo sub-account an automation and an API key, and reports
+/// `tasks` through the same path as the usage API, so the figures, the
+/// usage chart and the alerts agree.
+fn demo_usage(
+    connection: &mut db::DbConnection,
+    sub_account_id: crate::domain::SubAccountId,
+    tasks: i64,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    let automation = db::automations::create(connection, sub_account_id, "Nightly sync", now)?;
+    let key = db::api_keys::generate_key();
+    db::api_keys::create(connection, sub_account_id, "Demo key", &key, now)?;
+    let owner = db::api_keys::authenticate(connection, &key, now)?
+        .context("the demo key was not found after it was stored")?;
+    let request = db::usage::ConsumeRequest {
+        automation_id: automation.id,
+        tasks,
+        idempotency_key: None,
+    };
+    match db::usage::consume(connection, &owner, &request, now) {
+        Ok((db::usage::ConsumeResult::Consumed { .. }, _)) => Ok(()),
+        Ok((other, _)) => bail!("the demo usage was not consumed: {}", other.outcome()),
+        Err(error) => Err(anyhow::Error::new(error).context("could not record the demo usage")),
+    }
+}
+
 fn demo(config: &Config) -> anyhow::Result<()> {
     let pool = db::connect(&config.database_url, 1)?;
     let mut connection = pool.get()?;
@@ -355,7 +381,7 @@ fn demo(config: &Config) -> anyhow::Result<()> {
         };
         let (id, _) = sub_accounts::add(&mut connection, agency_id, DEMO_OWNER, &new, now)
             .map_err(action_error)?;
-        sub_accounts::consume(&mut connection, id, *consumed)?;
+        demo_usage(&mut connection, id, *consumed, now)?;
         if !active {
             sub_accounts::set_active(&mut connection, agency_id, id, false, DEMO_OWNER, now)
                 .map_err(action_error)?;

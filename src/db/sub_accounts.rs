@@ -515,6 +515,10 @@ pub fn delete(
 /// statement: it succeeds only while the sub-account is active and has that
 /// many tasks left, so concurrent calls can never overspend. Returns whether
 /// the tasks were consumed.
+///
+/// NOTE: this changes only the counter, for tests that need consumption
+/// without an automation. The usage API goes through [`super::usage::consume`],
+/// which also records the day's usage and the alerts.
 pub fn consume(
     connection: &mut DbConnection,
     sub_account_id: SubAccountId,

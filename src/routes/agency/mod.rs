@@ -57,9 +57,9 @@ impl UsageView {
         let totals =
             crate::db::usage::agency_daily(connection, agency.id, selection.start, selection.end)?;
         let title = if selection.current {
-            "Daily usage this billing period"
+            "Sub-accounts' daily usage this billing period"
         } else {
-            "Daily usage in an earlier billing period"
+            "Sub-accounts' daily usage in an earlier billing period"
         };
         Ok(Self {
             chart: crate::chart::daily(title.to_owned(), selection.start, selection.end, &totals),
