@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::activity::{self, Action};
 use super::schema::agencies;
+use super::statements::{CountAgencies, CountNameMatches};
 use super::users::{self, NewUser};
 use super::{ActionError, DbConnection, Lock, write_transaction};
 use crate::domain::{AgencyId, AgencyName, Email, FieldError, Role, TaskCount, UserId};
@@ -170,11 +171,14 @@ pub struct SearchResult {
     pub sub_accounts: i64,
 }
 
-/// A page of search results and the number of all matches.
+/// A page of search results and the number of matches.
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub results: Vec<SearchResult>,
+    /// Matches counted, at most the search's `max_counted` plus email matches.
     pub total: i64,
+    /// Whether more agencies match than were counted.
+    pub more: bool,
 }
 
 /// Returns the smallest string greater than every string that starts with
@@ -192,18 +196,21 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
 }
 
 /// Maximum number of agencies found by email prefix that one search merges.
-/// With more email matches, the reported total is a lower bound.
+/// With more email matches, the search reports that more agencies match.
 const MAX_EMAIL_MATCHES: i64 = 1_000;
 
 /// Finds agencies whose name, owner email or sub-account email starts with
 /// `query`, ignoring case, ordered by name. Each condition is a range on a
 /// lower-case key with a B-tree index (`agencies.name_key`, `users.email_key`),
-/// so the search stays fast on many agencies. `page` counts from 0.
+/// so the search stays fast on many agencies. `page` counts from 0. Name
+/// matches are counted up to `max_counted`, because counting a broad prefix
+/// such as "a" walks most of the index.
 pub fn search(
     connection: &mut DbConnection,
     query: &str,
     page: i64,
     per_page: i64,
+    max_counted: i64,
 ) -> QueryResult<SearchPage> {
     use super::schema::users;
     use diesel::dsl::count_star;
@@ -213,15 +220,18 @@ pub fn search(
     let upper = prefix_upper_bound(&key).unwrap_or_else(|| format!("{key}\u{10FFFF}"));
     let order = (agencies::name_key, agencies::id);
     let columns = (agencies::id, agencies::name);
-    let (total, rows): (i64, Vec<(AgencyId, String)>) = if key.is_empty() {
-        let total = agencies::table.count().get_result(connection)?;
+    let (total, more, rows): (i64, bool, Vec<(AgencyId, String)>) = if key.is_empty() {
+        let counted = CountAgencies {
+            cap: max_counted + 1,
+        }
+        .get_result::<i64>(connection)?;
         let rows = agencies::table
             .order(order)
             .limit(per_page)
             .offset(page * per_page)
             .select(columns)
             .load(connection)?;
-        (total, rows)
+        (counted.min(max_counted), counted > max_counted, rows)
     } else {
         let name_matches = || {
             agencies::name_key
@@ -230,10 +240,12 @@ pub fn search(
         };
         // Name matches come from the index in name order, so only the rows up
         // to the end of the page are read, however many agencies match.
-        let name_total: i64 = agencies::table
-            .filter(name_matches())
-            .count()
-            .get_result(connection)?;
+        let name_counted = CountNameMatches {
+            lower: key.clone(),
+            upper: upper.clone(),
+            cap: max_counted + 1,
+        }
+        .get_result::<i64>(connection)?;
         let by_name: Vec<(AgencyId, String, String)> = agencies::table
             .filter(name_matches())
             .order(order)
@@ -255,7 +267,8 @@ pub fn search(
             .filter(diesel::dsl::not(name_matches()))
             .select((agencies::id, agencies::name, agencies::name_key))
             .load(connection)?;
-        let total = name_total + by_email.len() as i64;
+        let more = name_counted > max_counted || email_agency_ids.len() as i64 == MAX_EMAIL_MATCHES;
+        let total = name_counted.min(max_counted) + by_email.len() as i64;
         let mut merged = by_name;
         merged.extend(by_email);
         merged.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
@@ -267,7 +280,7 @@ pub fn search(
             .take(take)
             .map(|(id, name, _)| (id, name))
             .collect();
-        (total, rows)
+        (total, more, rows)
     };
     let ids: Vec<AgencyId> = rows.iter().map(|row| row.0).collect();
     let owners: Vec<(Option<AgencyId>, String)> = users::table
@@ -296,7 +309,11 @@ pub fn search(
                 .map_or(0, |(_, count)| *count),
         })
         .collect();
-    Ok(SearchPage { results, total })
+    Ok(SearchPage {
+        results,
+        total,
+        more,
+    })
 }
 
 #[cfg(test)]

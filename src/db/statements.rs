@@ -144,3 +144,61 @@ daily_totals!(
     SubAccountDailyTotals,
     "sub_account_id"
 );
+
+/// The number of agencies whose `name_key` lies in `lower..upper`, counting at
+/// most `cap` of them, so a broad prefix does not walk the whole index.
+#[derive(Debug, Clone, QueryId)]
+pub struct CountNameMatches {
+    pub lower: String,
+    pub upper: String,
+    pub cap: i64,
+}
+
+impl<DB> QueryFragment<DB> for CountNameMatches
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (SELECT 1 FROM agencies WHERE name_key >= ");
+        out.push_bind_param::<Text, _>(&self.lower)?;
+        out.push_sql(" AND name_key < ");
+        out.push_bind_param::<Text, _>(&self.upper)?;
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.cap)?;
+        out.push_sql(") AS matches");
+        Ok(())
+    }
+}
+
+impl Query for CountNameMatches {
+    type SqlType = BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for CountNameMatches {}
+
+/// The number of agencies, counting at most `cap` of them.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct CountAgencies {
+    pub cap: i64,
+}
+
+impl<DB> QueryFragment<DB> for CountAgencies
+where
+    DB: Backend + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (SELECT 1 FROM agencies LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.cap)?;
+        out.push_sql(") AS matches");
+        Ok(())
+    }
+}
+
+impl Query for CountAgencies {
+    type SqlType = BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for CountAgencies {}

@@ -22,6 +22,9 @@ use crate::state::AppState;
 /// Results per page of the search.
 const PER_PAGE: i64 = 20;
 
+/// Maximum number of matches that a search counts and pages through.
+const MAX_COUNTED: i64 = 1_000;
+
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
@@ -41,6 +44,22 @@ struct SearchTemplate {
 }
 
 impl SearchTemplate {
+    /// Returns the number of matches for the heading, such as "45 agencies"
+    /// or "More than 1,000 agencies".
+    fn matches(&self) -> String {
+        let counted = crate::format::count_of(self.results.total, "agency", "agencies");
+        if self.results.more {
+            format!("More than {counted}")
+        } else {
+            counted
+        }
+    }
+
+    /// Returns the number of listed matches, for the note shown when more agencies match.
+    fn listed(&self) -> String {
+        crate::format::thousands(self.results.total)
+    }
+
     /// The link to page `page` (counted from 1) of the same search.
     fn page_link(&self, page: &i64) -> String {
         let query: String = url_encode(&self.query);
@@ -99,7 +118,8 @@ pub async fn search(
     let (email, results) = state
         .as_user(identity, move |connection, user| {
             let email = support_email(user)?;
-            let results = agencies::search(connection, &search_text, page - 1, PER_PAGE)?;
+            let results =
+                agencies::search(connection, &search_text, page - 1, PER_PAGE, MAX_COUNTED)?;
             Ok((email, results))
         })
         .await?;
@@ -209,4 +229,47 @@ pub async fn sub_account(
         data,
     );
     page.render(StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::{SearchPage, SearchTemplate};
+    use crate::render::Layout;
+
+    fn render(total: i64, more: bool) -> String {
+        let template = SearchTemplate {
+            layout: Layout {
+                csrf_token: "token".to_owned(),
+                user: None,
+            },
+            query: "a".to_owned(),
+            results: SearchPage {
+                results: Vec::new(),
+                total,
+                more,
+            },
+            page: 1,
+            pages: 1,
+        };
+        template.render().expect("the search page renders")
+    }
+
+    #[test]
+    fn heading_counts_exact_matches() {
+        let html = render(1, false);
+        assert!(html.contains(">1 agency matching “a”</h2>"), "{html}");
+        assert!(!html.contains("results-more"));
+    }
+
+    #[test]
+    fn heading_says_more_past_the_limit() {
+        let html = render(1_000, true);
+        assert!(
+            html.contains(">More than 1,000 agencies matching “a”</h2>"),
+            "{html}"
+        );
+        assert!(html.contains("Only the first 1,000 are listed."));
+    }
 }

@@ -9,6 +9,7 @@ on_both_backends!(
     search_merges_name_and_email_matches,
     search_matches_names_and_emails,
     search_is_paginated,
+    search_counts_up_to_a_limit,
     agency_view_is_read_only_and_logged,
     sub_account_view_is_logged,
     support_changes_are_forbidden,
@@ -110,6 +111,38 @@ async fn search_is_paginated(backend: Backend) {
         garbage.text(".pagination span").as_deref(),
         Some("Page 1 of 3")
     );
+}
+
+async fn search_counts_up_to_a_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for index in 1..=6 {
+        app.create_agency(
+            &format!("Cap {index}"),
+            &format!("owner{index}@example.com"),
+            100,
+            5,
+        );
+    }
+    let search = |query: &str, max_counted: i64| {
+        subaccounts::db::agencies::search(&mut app.connection(), query, 0, 2, max_counted)
+            .expect("search")
+    };
+
+    let capped = search("cap", 4);
+    let exact = search("cap", 6);
+    let all_capped = search("", 3);
+    let all_exact = search("", 100);
+
+    assert_eq!(capped.total, 4);
+    assert!(capped.more);
+    assert_eq!(capped.results.len(), 2);
+    assert_eq!(capped.results[0].name, "Cap 1");
+    assert_eq!(exact.total, 6);
+    assert!(!exact.more);
+    assert_eq!(all_capped.total, 3);
+    assert!(all_capped.more);
+    assert_eq!(all_exact.total, 6);
+    assert!(!all_exact.more);
 }
 
 async fn agency_view_is_read_only_and_logged(backend: Backend) {
