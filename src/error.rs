@@ -43,6 +43,9 @@ pub enum AppError {
     MalformedForm(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The address's query string could not be read into the page's parameters.
+    #[error("malformed query string: {0}")]
+    MalformedQuery(String),
     /// A conflict that no form on the page can show next to a field.
     #[error("{0}")]
     Conflict(String),
@@ -84,6 +87,10 @@ impl AppError {
             Self::MalformedForm(reason) => (
                 "Invalid form",
                 format!("The form could not be read: {reason} Nothing was changed; reload the page and try again."),
+            ),
+            Self::MalformedQuery(reason) => (
+                "Invalid address",
+                format!("The address could not be read: {reason} Check the link, or go back to your dashboard."),
             ),
             Self::PayloadTooLarge => (
                 "Request too large",
@@ -141,6 +148,7 @@ impl ResponseError for AppError {
             Self::SignInRequired { htmx: false } => StatusCode::FOUND,
             Self::ReadOnly | Self::InvalidCsrfToken | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::MalformedForm(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MalformedQuery(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Locked(_) => StatusCode::LOCKED,

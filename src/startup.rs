@@ -113,6 +113,9 @@ impl Application {
                             other => AppError::MalformedForm(form_problem(&other)).into(),
                         }),
                 )
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    AppError::MalformedQuery(query_problem(&error)).into()
+                }))
                 .app_data(routes::api::json_config())
                 .configure(routes::configure)
                 .wrap(from_fn(csrf::verify))
@@ -174,23 +177,40 @@ fn form_problem(error: &actix_web::error::UrlencodedError) -> String {
         UrlencodedError::ContentType => {
             "it must be sent as application/x-www-form-urlencoded.".to_owned()
         }
-        UrlencodedError::Parse(parse) => {
-            let detail = parse.to_string();
-            let field = detail.split('`').nth(1);
-            match field {
-                Some(field) if detail.starts_with("duplicate field") => {
-                    format!("the field {field} appears more than once.")
-                }
-                Some(field) if detail.starts_with("missing field") => {
-                    format!("the field {field} is missing.")
-                }
-                _ => "a field does not have the expected format.".to_owned(),
-            }
-        }
+        UrlencodedError::Parse(parse) => field_problem(&parse.to_string(), "field"),
         other => {
             tracing::warn!(error = %other, "could not read a form body");
             "its body could not be received.".to_owned()
         }
+    }
+}
+
+/// Describes, as a sentence for the error page, why a query string could not
+/// be decoded into the page's parameters.
+fn query_problem(error: &actix_web::error::QueryPayloadError) -> String {
+    match error {
+        actix_web::error::QueryPayloadError::Deserialize(parse) => {
+            field_problem(&parse.to_string(), "parameter")
+        }
+        other => {
+            tracing::warn!(error = %other, "could not read a query string");
+            "a parameter does not have the expected format.".to_owned()
+        }
+    }
+}
+
+/// Turns serde's "duplicate field `x`" and "missing field `x`" into a
+/// sentence about the form field or query parameter `x`.
+fn field_problem(detail: &str, noun: &str) -> String {
+    let field = detail.split('`').nth(1);
+    match field {
+        Some(field) if detail.starts_with("duplicate field") => {
+            format!("the {noun} {field} appears more than once.")
+        }
+        Some(field) if detail.starts_with("missing field") => {
+            format!("the {noun} {field} is missing.")
+        }
+        _ => format!("a {noun} does not have the expected format."),
     }
 }
 

@@ -215,43 +215,48 @@ pub fn search(
     use super::schema::users;
     use diesel::dsl::count_star;
 
-    let key = query.trim().to_lowercase();
+    // Names and emails hold no control characters, and PostgreSQL rejects U+0000 in text.
+    let key: String = query
+        .trim()
+        .chars()
+        .filter(|character| !character.is_control())
+        .collect::<String>()
+        .to_lowercase();
     // Only a key made of U+10FFFF has no upper bound; a longer key is close enough.
     let upper = prefix_upper_bound(&key).unwrap_or_else(|| format!("{key}\u{10FFFF}"));
     let order = (agencies::name_key, agencies::id);
     let columns = (agencies::id, agencies::name);
+    let offset = page.saturating_mul(per_page);
     let (total, more, rows): (i64, bool, Vec<(AgencyId, String)>) = if key.is_empty() {
         let counted = CountAgencies {
             cap: max_counted + 1,
         }
         .get_result::<i64>(connection)?;
-        let rows = agencies::table
-            .order(order)
-            .limit(per_page)
-            .offset(page * per_page)
-            .select(columns)
-            .load(connection)?;
-        (counted.min(max_counted), counted > max_counted, rows)
+        let total = counted.min(max_counted);
+        // Pages past the counted matches are empty, so the listing ends where the count does.
+        let rows = if offset >= total {
+            Vec::new()
+        } else {
+            agencies::table
+                .order(order)
+                .limit(per_page)
+                .offset(offset)
+                .select(columns)
+                .load(connection)?
+        };
+        (total, counted > max_counted, rows)
     } else {
         let name_matches = || {
             agencies::name_key
                 .ge(key.clone())
                 .and(agencies::name_key.lt(upper.clone()))
         };
-        // Name matches come from the index in name order, so only the rows up
-        // to the end of the page are read, however many agencies match.
         let name_counted = CountNameMatches {
             lower: key.clone(),
             upper: upper.clone(),
             cap: max_counted + 1,
         }
         .get_result::<i64>(connection)?;
-        let by_name: Vec<(AgencyId, String, String)> = agencies::table
-            .filter(name_matches())
-            .order(order)
-            .limit((page + 1) * per_page)
-            .select((agencies::id, agencies::name, agencies::name_key))
-            .load(connection)?;
         // Email matches are usually few because an email prefix is specific,
         // so they are merged into the name order here, minus the name matches.
         let email_agency_ids: Vec<AgencyId> = users::table
@@ -269,17 +274,28 @@ pub fn search(
             .load(connection)?;
         let more = name_counted > max_counted || email_agency_ids.len() as i64 == MAX_EMAIL_MATCHES;
         let total = name_counted.min(max_counted) + by_email.len() as i64;
-        let mut merged = by_name;
-        merged.extend(by_email);
-        merged.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
-        let skip = usize::try_from(page * per_page).unwrap_or(usize::MAX);
-        let take = usize::try_from(per_page).unwrap_or(0);
-        let rows = merged
-            .into_iter()
-            .skip(skip)
-            .take(take)
-            .map(|(id, name, _)| (id, name))
-            .collect();
+        let rows = if offset >= total {
+            Vec::new()
+        } else {
+            // Name matches come from the index in name order, so only the rows
+            // up to the end of the page are read, however many agencies match.
+            let mut merged: Vec<(AgencyId, String, String)> = agencies::table
+                .filter(name_matches())
+                .order(order)
+                .limit(offset + per_page)
+                .select((agencies::id, agencies::name, agencies::name_key))
+                .load(connection)?;
+            merged.extend(by_email);
+            merged.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
+            let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+            let take = usize::try_from(per_page).unwrap_or(0);
+            merged
+                .into_iter()
+                .skip(skip)
+                .take(take)
+                .map(|(id, name, _)| (id, name))
+                .collect()
+        };
         (total, more, rows)
     };
     let ids: Vec<AgencyId> = rows.iter().map(|row| row.0).collect();

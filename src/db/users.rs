@@ -72,6 +72,10 @@ pub fn find(connection: &mut DbConnection, user_id: UserId) -> QueryResult<User>
 
 /// Finds a user by the lower-case form of their email address.
 pub fn find_by_email_key(connection: &mut DbConnection, key: &str) -> QueryResult<Option<User>> {
+    // PostgreSQL rejects U+0000 in text, and no stored address contains it.
+    if key.contains('\0') {
+        return Ok(None);
+    }
     users::table
         .filter(users::email_key.eq(key))
         .select(User::as_select())
@@ -80,6 +84,9 @@ pub fn find_by_email_key(connection: &mut DbConnection, key: &str) -> QueryResul
 }
 
 pub fn email_key_exists(connection: &mut DbConnection, key: &str) -> QueryResult<bool> {
+    if key.contains('\0') {
+        return Ok(false);
+    }
     diesel::select(diesel::dsl::exists(
         users::table.filter(users::email_key.eq(key)),
     ))

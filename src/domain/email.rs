@@ -12,6 +12,7 @@ pub struct Email(String);
 impl Email {
     /// Parses the value of the form field `field`.
     pub fn parse_field(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        // TODO: normalize to NFC, so the two Unicode forms of "é" are one address.
         let email = input.trim();
         let invalid = |reason: &str| {
             Err(FieldError::new(

@@ -32,6 +32,31 @@ pub(crate) fn is_invisible(c: char) -> bool {
         )
 }
 
+/// Invisible characters that no script needs inside a name. Joiners, variation
+/// selectors and tags are not here because emoji sequences and some scripts use them.
+fn is_hidden_inside(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}' | '\u{2060}'
+            ..='\u{2064}' | '\u{2800}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+    )
+}
+
+/// Finds a zero-width joiner or non-joiner that joins nothing: at either end,
+/// or next to an ASCII character, where it only makes two names look alike.
+fn stray_joiner(text: &str) -> Option<char> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().find_map(|(index, &c)| {
+        if c != '\u{200C}' && c != '\u{200D}' {
+            return None;
+        }
+        let before = index.checked_sub(1).and_then(|before| chars.get(before));
+        let after = chars.get(index + 1);
+        let joins = |neighbour: Option<&char>| neighbour.is_some_and(|n| !n.is_ascii());
+        (!joins(before) || !joins(after)).then_some(c)
+    })
+}
+
 /// Combining marks, which draw only on top of the character before them.
 fn is_combining_mark(c: char) -> bool {
     matches!(
@@ -73,6 +98,19 @@ fn parse_display_name(field: &'static str, label: &str, input: &str) -> Result<S
     }
     if trimmed.contains('\u{FFFD}') {
         return Err(FieldError::new(field, unreadable_message(label)));
+    }
+    let hidden = trimmed
+        .chars()
+        .find(|&c| is_hidden_inside(c))
+        .or_else(|| stray_joiner(trimmed));
+    if let Some(found) = hidden {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{label} must not contain the invisible character U+{:04X}; it often comes with copied text, so type the name again.",
+                u32::from(found)
+            ),
+        ));
     }
     let chars = trimmed.chars().count();
     if chars > MAX_NAME_CHARS {
@@ -195,6 +233,29 @@ mod tests {
             "e\u{0301}",
             "a mark on a letter is fine"
         );
+    }
+
+    #[test]
+    fn name_with_invisible_character_inside_is_rejected() {
+        for (name, code) in [
+            ("A\u{200B}B", "U+200B"),
+            ("A\u{FEFF}B", "U+FEFF"),
+            ("A\u{00AD}B", "U+00AD"),
+            ("A\u{3164}B", "U+3164"),
+            ("A\u{200D}B", "U+200D"),
+            ("A\u{200C}B", "U+200C"),
+            ("😀\u{200D}A", "U+200D"),
+        ] {
+            let error = SubAccountName::parse(name).unwrap_err();
+            assert!(error.message.contains(code), "{name:?}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn name_keeps_joiners_that_join() {
+        for name in ["👩\u{200D}💻 Team", "می\u{200C}خواهم", "क्\u{200D}ष"] {
+            assert_eq!(SubAccountName::parse(name).unwrap().as_str(), name);
+        }
     }
 
     #[test]

@@ -32,6 +32,20 @@ impl Password {
                 ),
             ));
         }
+        if input.contains('\u{FFFD}') {
+            return Err(FieldError::new(
+                field,
+                super::name::unreadable_message("Password"),
+            ));
+        }
+        // No keyboard types U+0000, and C implementations of bcrypt (OpenBSD's
+        // among them) stop reading at it, so such a hash would not carry over.
+        if input.contains('\0') {
+            return Err(FieldError::new(
+                field,
+                "Password must not contain the character U+0000; type it again.",
+            ));
+        }
         Ok(Self(input.to_owned()))
     }
 
@@ -64,6 +78,15 @@ mod tests {
         // 36 two-byte letters are 72 bytes, 37 are 74.
         assert!(Password::parse(&"é".repeat(36)).is_ok());
         assert!(Password::parse(&"é".repeat(37)).is_err());
+    }
+
+    #[test]
+    fn password_rejects_unreadable_and_nul() {
+        let unreadable = Password::parse("\u{FFFD}\u{FFFD}memberpass1").unwrap_err();
+        let nul = Password::parse("pass\0word12").unwrap_err();
+
+        assert!(unreadable.message.contains("not valid UTF-8"));
+        assert!(nul.message.contains("U+0000"));
     }
 
     #[test]

@@ -259,7 +259,10 @@ mod tests {
     #[test]
     fn heading_counts_exact_matches() {
         let html = render(1, false);
-        assert!(html.contains(">1 agency matching “a”</h2>"), "{html}");
+        assert!(
+            html.contains(">1 agency matching “<bdi>a</bdi>”</h2>"),
+            "{html}"
+        );
         assert!(!html.contains("results-more"));
     }
 
@@ -267,7 +270,7 @@ mod tests {
     fn heading_says_more_past_the_limit() {
         let html = render(1_000, true);
         assert!(
-            html.contains(">More than 1,000 agencies matching “a”</h2>"),
+            html.contains(">More than 1,000 agencies matching “<bdi>a</bdi>”</h2>"),
             "{html}"
         );
         assert!(html.contains("Only the first 1,000 are listed."));

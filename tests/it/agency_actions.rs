@@ -6,6 +6,7 @@ use crate::helpers::{Backend, MEMBER_PASSWORD, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    delete_message_counts_one_task,
     page_shows_initial_figures,
     add_updates_figures_and_rows,
     add_creates_member_login,
@@ -269,6 +270,34 @@ async fn deactivate_and_activate_switch_status(backend: Backend) {
     assert_eq!(page.figure("inactive"), "0");
     assert!(app.consume(id, 1));
     app.assert_invariants(agency_id);
+}
+
+async fn delete_message_counts_one_task(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    let id = owner.add_ok("Client A", "a@example.com", 2).await;
+    assert!(app.consume(id, 1));
+
+    owner
+        .post(&format!("/accounts/agency/sub-accounts/{id}/delete"), &[])
+        .await;
+
+    let page = owner.agency_page().await;
+    assert_eq!(
+        page.text("#flash").as_deref(),
+        Some(
+            "Deleted “Client A”. 1 unconsumed task returned to the pool; 1 consumed task stays counted."
+        )
+    );
+    assert!(
+        page.text("#activity")
+            .unwrap_or_default()
+            .contains("1 unconsumed task returned to the pool, 1 consumed task stays counted"),
+        "{}",
+        page.body
+    );
 }
 
 async fn delete_returns_unconsumed_tasks(backend: Backend) {

@@ -18,6 +18,7 @@ on_both_backends!(
     markup_in_names_is_text,
     names_in_any_script_are_stored_intact,
     invalid_utf8_name_is_rejected,
+    nul_characters_are_rejected,
 );
 
 async fn add_rejects_invalid_fields(backend: Backend) {
@@ -481,6 +482,49 @@ async fn invalid_utf8_name_is_rejected(backend: Backend) {
     let body = response.text().await.expect("body");
     assert!(body.contains("not valid UTF-8"), "{body}");
     assert!(app.sub_accounts(agency_id).is_empty(), "nothing was stored");
+}
+
+/// PostgreSQL cannot store U+0000 in text, so it must never reach a query.
+async fn nul_characters_are_rejected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (agency_id, mut owner) = app
+        .owner_of_new_agency("owner@example.com", 10_000, 5)
+        .await;
+    let sub_account = owner.add_ok("Client A", "a@example.com", 100).await;
+    let automation = app.create_automation(sub_account, "Nightly sync");
+    let api = app.api(&app.create_key(sub_account));
+    let mut support = app.support_client("staff@platform.example").await;
+    let mut stranger = app.client();
+
+    let sign_in = stranger
+        .try_sign_in("a\0b@example.com", "password123")
+        .await;
+    let password = stranger
+        .try_sign_in("owner@example.com", "pass\0word1")
+        .await;
+    let add_name = owner.add_sub_account("A\0B", "b@example.com", "10").await;
+    let add_email = owner
+        .add_sub_account("Client B", "b\0@example.com", "10")
+        .await;
+    let search = support.get("/support?q=client%00").await;
+    let consume = api.consume(automation, 1, Some("key\0one")).await;
+    let create = api
+        .post(
+            "/api/v1/automations",
+            serde_json::json!({ "name": "Sync\0" }),
+        )
+        .await;
+
+    assert_eq!(sign_in.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(add_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(add_email.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(search.status, StatusCode::OK);
+    assert_eq!(consume.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(consume.code(), "invalid_request");
+    assert_eq!(create.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.sub_accounts(agency_id).len(), 1, "nothing was added");
+    assert_eq!(app.sub_accounts(agency_id)[0].3, 0, "nothing was consumed");
 }
 
 async fn add_reports_every_conflict(backend: Backend) {

@@ -89,6 +89,7 @@ async fn search_is_paginated(backend: Backend) {
     let third = support.get("/support?q=agency&page=3").await;
     let beyond = support.get("/support?q=agency&page=99").await;
     let garbage = support.get("/support?q=agency&page=abc").await;
+    let repeated = support.get("/support?q=agency&q=other").await;
 
     assert_eq!(first.count("tbody tr"), 20);
     assert_eq!(
@@ -107,6 +108,20 @@ async fn search_is_paginated(backend: Backend) {
     assert_eq!(third.text("tbody th").as_deref(), Some("Agency 40"));
     assert_eq!(beyond.status, StatusCode::OK);
     assert_eq!(beyond.count("tbody tr"), 0);
+    assert_eq!(
+        beyond.attribute("#past-last-page a", "href").as_deref(),
+        Some("/support?q=agency&page=3")
+    );
+    assert_eq!(beyond.count(".pagination"), 0);
+    assert_eq!(repeated.status, StatusCode::BAD_REQUEST);
+    assert!(
+        repeated
+            .text("[data-error-message]")
+            .unwrap_or_default()
+            .contains("the parameter q appears more than once"),
+        "{}",
+        repeated.body
+    );
     assert_eq!(
         garbage.text(".pagination span").as_deref(),
         Some("Page 1 of 3")
@@ -129,6 +144,8 @@ async fn search_counts_up_to_a_limit(backend: Backend) {
     };
 
     let capped = search("cap", 4);
+    let past_the_count =
+        subaccounts::db::agencies::search(&mut app.connection(), "cap", 2, 2, 4).expect("search");
     let exact = search("cap", 6);
     let all_capped = search("", 3);
     let all_exact = search("", 100);
@@ -137,6 +154,10 @@ async fn search_counts_up_to_a_limit(backend: Backend) {
     assert!(capped.more);
     assert_eq!(capped.results.len(), 2);
     assert_eq!(capped.results[0].name, "Cap 1");
+    assert!(
+        past_the_count.results.is_empty(),
+        "matches past the count are not listed"
+    );
     assert_eq!(exact.total, 6);
     assert!(!exact.more);
     assert_eq!(all_capped.total, 3);

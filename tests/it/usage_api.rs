@@ -138,6 +138,14 @@ async fn idempotent_retries_count_once(backend: Backend) {
     let again = api.consume(automation, 90, Some("big")).await;
     assert_eq!(again.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(again.json, too_many.json);
+    assert_eq!(
+        again
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert!(too_many.headers.get("idempotent-replayed").is_none());
 }
 
 async fn concurrent_retries_count_once(backend: Backend) {

@@ -401,10 +401,14 @@ pub async fn delete(
         "deleted a sub-account"
     );
     let flash = format!(
-        "Deleted “{}”. {} returned to the pool; {} stay counted.",
+        "Deleted “{}”. {} returned to the pool; {} counted.",
         deleted.name,
         count_of(deleted.returned, "unconsumed task", "unconsumed tasks"),
-        count_of(deleted.consumed, "consumed task", "consumed tasks")
+        count_of(
+            deleted.consumed,
+            "consumed task stays",
+            "consumed tasks stay"
+        )
     );
     if !is_htmx(&request) {
         session::set_flash(&session, &flash);

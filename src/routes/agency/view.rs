@@ -201,9 +201,9 @@ fn summarize(entry: &Entry) -> String {
                 .and_then(|value| value.parse::<i64>().ok())
                 .unwrap_or(0);
             format!(
-                "deleted “{name}”: {} returned to the pool, {} stay counted",
+                "deleted “{name}”: {} returned to the pool, {} counted",
                 count_of(allocated - consumed, "unconsumed task", "unconsumed tasks"),
-                count_of(consumed, "consumed task", "consumed tasks")
+                count_of(consumed, "consumed task stays", "consumed tasks stay")
             )
         }
         Some(Action::UsageAlert) => {

@@ -1,7 +1,7 @@
 //! `POST /api/v1/usage` consumes tasks; `GET /api/v1/usage` reports them.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -95,6 +95,11 @@ fn validate(request: UsageRequest) -> Result<ConsumeRequest, ApiError> {
                 "`idempotency_key` must have 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters; this one has {chars}."
             )));
         }
+        if key.chars().any(char::is_control) {
+            return Err(ApiError::invalid(
+                "`idempotency_key` must not contain control characters such as U+0000; use letters, digits and punctuation.",
+            ));
+        }
     }
     Ok(ConsumeRequest {
         automation_id: AutomationId(request.automation),
@@ -104,8 +109,20 @@ fn validate(request: UsageRequest) -> Result<ConsumeRequest, ApiError> {
 }
 
 /// Turns a consumption result into the HTTP answer. Replays of an
-/// idempotent request get the same answer, marked by a header.
-fn answer(result: ConsumeResult, replayed: bool) -> Result<HttpResponse, ApiError> {
+/// idempotent request get the same answer, refusals included, marked by a header.
+fn answer(result: ConsumeResult, replayed: bool) -> HttpResponse {
+    let mut response = first_answer(result).unwrap_or_else(|refusal| refusal.error_response());
+    if replayed {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+/// Builds the response to a consumption result: 200 with the new counts, or the refusal.
+fn first_answer(result: ConsumeResult) -> Result<HttpResponse, ApiError> {
     let accepted = match result {
         ConsumeResult::Consumed {
             automation,
@@ -161,11 +178,7 @@ fn answer(result: ConsumeResult, replayed: bool) -> Result<HttpResponse, ApiErro
             ));
         }
     };
-    let mut response = HttpResponse::Ok();
-    if replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(response.json(accepted))
+    Ok(HttpResponse::Ok().json(accepted))
 }
 
 /// `POST /api/v1/usage`
@@ -202,7 +215,7 @@ pub async fn consume(
     } else {
         result.outcome()
     });
-    answer(result, replayed)
+    Ok(answer(result, replayed))
 }
 
 /// `GET /api/v1/usage`
