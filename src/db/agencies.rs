@@ -215,9 +215,10 @@ pub fn search(
     use super::schema::users;
     use diesel::dsl::count_star;
 
-    // Names and emails hold no control characters, and PostgreSQL rejects U+0000 in text.
+    // Invisible characters at the ends go like spaces, and control characters
+    // anywhere: no name or email holds them, and PostgreSQL rejects U+0000 in text.
     let key: String = query
-        .trim()
+        .trim_matches(crate::domain::is_invisible)
         .chars()
         .filter(|character| !character.is_control())
         .collect::<String>()

@@ -16,6 +16,7 @@ mod tasks;
 pub use email::Email;
 pub use figures::{Figures, SubAccountUsage};
 pub use ids::{AgencyId, ApiKeyId, AutomationId, SubAccountId, UserId};
+pub(crate) use name::is_invisible;
 pub use name::{AgencyName, ShortName, SubAccountName};
 pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, Password};
 pub use role::Role;

@@ -415,6 +415,14 @@ async fn limit_disables_add_and_rejects_sixth(backend: Backend) {
     );
     let reason = page.text("#limit-reason").expect("reason");
     assert!(reason.contains("limit of 5 sub-accounts"), "{reason}");
+    let stale_form = owner.get("/accounts/agency/sub-accounts/new").await;
+    assert_eq!(
+        stale_form
+            .attribute("#add-panel button[type=submit]", "disabled")
+            .as_deref(),
+        Some(""),
+        "a form opened at the limit cannot be sent"
+    );
 
     let sixth = owner
         .add_sub_account("Client 6", "c6@example.com", "100")

@@ -30,6 +30,7 @@ async fn search_matches_names_and_emails(backend: Backend) {
     let cases = [
         ("north", vec!["Northwind Traders"]),
         ("NORTHWIND t", vec!["Northwind Traders"]),
+        ("north\u{200B}", vec!["Northwind Traders"]),
         ("boss@north", vec!["Northwind Traders"]),
         ("owner@CONTOSO", vec!["Test Agency"]),
         ("member@fabrikam.example", vec!["Test Agency"]),

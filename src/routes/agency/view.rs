@@ -242,6 +242,8 @@ pub struct AddFormView {
     pub tasks: String,
     pub tasks_hint: String,
     pub errors: crate::domain::FieldErrors,
+    /// Whether the plan's limit is reached, so the Add button is disabled.
+    pub limit_reached: bool,
 }
 
 impl AddFormView {
@@ -251,6 +253,7 @@ impl AddFormView {
             ..Self::default()
         };
         form.set_hint(figures);
+        form.limit_reached = figures.limit_reached;
         if figures.limit_reached {
             form.errors.push(crate::domain::FieldError::new(
                 "form",
