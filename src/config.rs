@@ -203,7 +203,7 @@ impl Config {
             config.workers = parse_number("SUBACCOUNTS_WORKERS", workers, 1, 1_024)?;
         }
         if let Some(url) = vars.get("SUBACCOUNTS_PUBLIC_URL") {
-            config.public_url = Some(url.trim_end_matches('/').to_owned());
+            config.public_url = Some(parse_public_url(url)?);
         }
         if let Some(minutes) = vars.get("SUBACCOUNTS_SESSION_IDLE_MINUTES") {
             let minutes: u64 =
@@ -240,6 +240,27 @@ where
         bail!("invalid {name} {number}: expected a whole number from {min} to {max}");
     }
     Ok(number)
+}
+
+/// Checks that the public URL is a scheme and a host, because the CSRF check
+/// compares request origins with its host and a path would never match.
+fn parse_public_url(value: &str) -> anyhow::Result<String> {
+    let url = value.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(host)
+            if !host.is_empty()
+                && !host.contains(['/', '?', '#', '@'])
+                && !host.contains(char::is_whitespace) =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => bail!(
+            "invalid SUBACCOUNTS_PUBLIC_URL \"{value}\": expected the address users open, a scheme and a host such as https://dashboard.example.com, with no path"
+        ),
+    }
 }
 
 fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
@@ -312,6 +333,34 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 4);
         assert!(config.secure_cookies);
         assert_eq!(config.session_idle_timeout, Duration::from_secs(1_800));
+    }
+
+    #[test]
+    fn config_public_url_needs_scheme_and_host() {
+        let accepted = Config::from_vars(vars(&[(
+            "SUBACCOUNTS_PUBLIC_URL",
+            "https://dashboard.example.com:8443/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            accepted.public_url.as_deref(),
+            Some("https://dashboard.example.com:8443")
+        );
+        for invalid in [
+            "notaurl",
+            "https://",
+            "ftp://x.example",
+            "https://x.example/app",
+        ] {
+            let error =
+                Config::from_vars(vars(&[("SUBACCOUNTS_PUBLIC_URL", invalid)])).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("expected the address users open"),
+                "{invalid}: {error}"
+            );
+        }
     }
 
     #[test]
