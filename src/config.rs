@@ -242,8 +242,9 @@ where
     Ok(number)
 }
 
-/// Checks that the public URL is a scheme and a host, because the CSRF check
-/// compares request origins with its host and a path would never match.
+/// Returns the public URL without a trailing slash after checking that it is a
+/// scheme and a host, because the CSRF check compares request origins with its
+/// host and a path would never match.
 fn parse_public_url(value: &str) -> anyhow::Result<String> {
     let url = value.trim().trim_end_matches('/');
     let host = url

@@ -215,8 +215,8 @@ pub fn search(
     use super::schema::users;
     use diesel::dsl::count_star;
 
-    // Invisible characters at the ends go like spaces, and control characters
-    // anywhere: no name or email holds them, and PostgreSQL rejects U+0000 in text.
+    // Invisible characters are trimmed like spaces and control characters are
+    // dropped, because no name or email contains them and PostgreSQL rejects U+0000.
     let key: String = query
         .trim_matches(crate::domain::is_invisible)
         .chars()

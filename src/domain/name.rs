@@ -32,14 +32,15 @@ pub(crate) fn is_invisible(c: char) -> bool {
         )
 }
 
-/// Invisible characters that no script needs inside a name. Joiners, variation
-/// selectors and tags are not here because emoji sequences and some scripts use them.
+/// Returns whether `c` is invisible and needed by no script inside a name: the
+/// characters of [`is_invisible`] except white space, direction marks (rejected
+/// with their own message), and the joiners and variation selectors that emoji
+/// sequences and some scripts use.
 fn is_hidden_inside(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}' | '\u{2060}'
-            ..='\u{2064}' | '\u{2800}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
-    )
+    is_invisible(c)
+        && !c.is_whitespace()
+        && !is_bidi_control(c)
+        && !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// Finds a zero-width joiner or non-joiner that joins nothing: at either end,

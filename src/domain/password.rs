@@ -38,8 +38,8 @@ impl Password {
                 super::name::unreadable_message("Password"),
             ));
         }
-        // No keyboard types U+0000, and C implementations of bcrypt (OpenBSD's
-        // among them) stop reading at it, so such a hash would not carry over.
+        // A password field cannot produce U+0000, so it comes only from a crafted
+        // request and is rejected like the unreadable bytes above.
         if input.contains('\0') {
             return Err(FieldError::new(
                 field,

@@ -1,6 +1,7 @@
 //! `POST /api/v1/usage` consumes tasks; `GET /api/v1/usage` reports them.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -108,21 +109,21 @@ fn validate(request: UsageRequest) -> Result<ConsumeRequest, ApiError> {
     })
 }
 
-/// Turns a consumption result into the HTTP answer. Replays of an
-/// idempotent request get the same answer, refusals included, marked by a header.
-fn answer(result: ConsumeResult, replayed: bool) -> HttpResponse {
-    let mut response = first_answer(result).unwrap_or_else(|refusal| refusal.error_response());
+/// Builds the HTTP response to a consumption result. A replayed idempotent
+/// request gets the same response, refusals included, marked by a header.
+fn respond(result: ConsumeResult, replayed: bool) -> HttpResponse {
+    let mut response = result_response(result).unwrap_or_else(|refusal| refusal.error_response());
     if replayed {
         response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
-            actix_web::http::header::HeaderValue::from_static("true"),
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
         );
     }
     response
 }
 
 /// Builds the response to a consumption result: 200 with the new counts, or the refusal.
-fn first_answer(result: ConsumeResult) -> Result<HttpResponse, ApiError> {
+fn result_response(result: ConsumeResult) -> Result<HttpResponse, ApiError> {
     let accepted = match result {
         ConsumeResult::Consumed {
             automation,
@@ -215,7 +216,7 @@ pub async fn consume(
     } else {
         result.outcome()
     });
-    Ok(answer(result, replayed))
+    Ok(respond(result, replayed))
 }
 
 /// `GET /api/v1/usage`
